@@ -1,0 +1,124 @@
+"""The gateway's settings: one frozen value object, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Literal
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_UPSTREAM_TIMEOUT = 10.0
+DEFAULT_CONNECT_TIMEOUT = 3.0
+DEFAULT_MAX_CONNECTIONS = 100
+#: A URL this long passes every common proxy and server (8 KB is the usual limit).
+DEFAULT_MAX_URL_BYTES = 7_500
+#: List Resources serves at most this many results across all its pages.
+DEFAULT_CATALOG_CAP = 10_000
+#: The upstream does not document its page size; this guess sizes batches until a page shows the real one.
+DEFAULT_PAGE_SIZE_HINT = 50
+DEFAULT_FIRST = 100
+DEFAULT_MAX_FIRST = 1_000
+#: Where ``npm ci --prefix web`` puts GraphiQL and React (see the Makefile).
+DEFAULT_GRAPHIQL_ASSETS = Path(__file__).resolve().parents[2] / "web" / "node_modules"
+
+Batching = Literal["catalog", "per-parent"]
+
+
+class SettingsError(ValueError):
+    """A setting has a value the gateway cannot run with; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the gateway can be told.
+
+    Attributes:
+        upstream_url: API root including ``/api/v1`` (``EVENTS_API_URL``); ``None`` starts the emulator.
+        api_key: key for requests that carry none (``EVENTS_API_KEY``); never printed.
+        host, port: where ``serve`` listens.
+        upstream_timeout, connect_timeout: seconds for one upstream call, and to open a connection.
+        max_connections: the process-wide upstream pool.
+        batching: ``catalog`` batches each level through List Resources; ``per-parent`` uses the
+            per-parent list routes (deduplicated and concurrent), for upstreams without the catalog.
+        max_url_bytes: batched URLs are chunked to stay under this.
+        catalog_cap: List Resources serves at most this many results for one filter.
+        page_size_hint: assumed upstream page size until a response shows it.
+        default_first, max_first: connection page size when ``first`` is absent, and its bound.
+        cors_origins: origins allowed to call ``/graphql`` from a browser (``*`` for any).
+        graphiql: serve GraphiQL on ``GET /graphql`` from a browser.
+        introspection: answer introspection queries.
+        graphiql_assets: folder holding the ``graphiql``, ``react`` and ``react-dom`` npm packages.
+    """
+
+    upstream_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    batching: Batching = "catalog"
+    max_url_bytes: int = DEFAULT_MAX_URL_BYTES
+    catalog_cap: int = DEFAULT_CATALOG_CAP
+    page_size_hint: int = DEFAULT_PAGE_SIZE_HINT
+    default_first: int = DEFAULT_FIRST
+    max_first: int = DEFAULT_MAX_FIRST
+    cors_origins: tuple[str, ...] = ("*",)
+    graphiql: bool = True
+    introspection: bool = True
+    graphiql_assets: Path = DEFAULT_GRAPHIQL_ASSETS
+
+    def __post_init__(self) -> None:
+        if self.batching not in ("catalog", "per-parent"):
+            raise SettingsError("EVENTS_GATEWAY_BATCHING must be 'catalog' or 'per-parent'")
+        for name in ("port", "max_connections", "max_url_bytes", "catalog_cap", "page_size_hint"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name} must be positive")
+        if not 0 < self.default_first <= self.max_first:
+            raise SettingsError("default_first must be between 1 and max_first")
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests and the CLI use it)."""
+        return replace(self, **changes)  # type: ignore[arg-type]  # checked by the dataclass itself
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read ``EVENTS_API_URL``, ``EVENTS_API_KEY`` and ``EVENTS_GATEWAY_*`` variables."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if url := env.get("EVENTS_API_URL"):
+            values["upstream_url"] = url.rstrip("/")
+        if key := env.get("EVENTS_API_KEY"):
+            values["api_key"] = key
+        casts = {f.name: f.type for f in fields(cls)}
+        for name, kind in casts.items():
+            raw = env.get(f"EVENTS_GATEWAY_{name.upper()}")
+            if raw is None or name in ("upstream_url", "api_key"):
+                continue
+            values[name] = _cast(name, kind, raw)
+        return cls(**values)  # type: ignore[arg-type]  # values were cast per field above
+
+
+def _cast(name: str, kind: object, raw: str) -> object:
+    variable = f"EVENTS_GATEWAY_{name.upper()}"
+    try:
+        if kind in ("int",):
+            return int(raw)
+        if kind in ("float",):
+            return float(raw)
+        if kind in ("bool",):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind in ("Path",):
+            return Path(raw)
+        if kind in ("tuple[str, ...]",):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SettingsError(f"{variable}={raw!r} is not a valid {kind}") from exc
+    return raw
