@@ -1,0 +1,102 @@
+"""The gateway's one app factory: routes, middleware order, CORS, and the shared upstream client.
+
+The CLI and the tests both call :func:`create_app`, so every test crosses the same wiring a user does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp_cors
+from aiohttp import web
+
+from ..graph import build_schema
+from ..settings import Settings, SettingsError
+from ..upstream import UpstreamClient, UpstreamSettings
+from .errors import error_middleware
+from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
+from .health import healthz, readyz
+from .keys import CLIENT_KEY, SETTINGS_KEY
+from .request_id import HEADER as REQUEST_ID_HEADER
+from .request_id import request_id_middleware, stamp_request_id
+from .view import GatewayView
+
+#: Outermost first: the error catcher sees everything, including a failure to assign a request id.
+MIDDLEWARES = (error_middleware, request_id_middleware)
+
+#: Seconds a browser may cache a CORS preflight answer.
+CORS_MAX_AGE = 600
+
+
+def upstream_settings(settings: Settings) -> UpstreamSettings:
+    """The upstream client's settings, taken from the gateway's."""
+    if settings.upstream_url is None:
+        raise SettingsError(
+            "EVENTS_API_URL is not set: give the upstream API root (e.g. https://api.secoda.co/api/v1), "
+            "or run `events-gateway serve`, which starts the embedded emulator"
+        )
+    return UpstreamSettings(
+        base_url=settings.upstream_url,
+        timeout=settings.upstream_timeout,
+        connect_timeout=settings.connect_timeout,
+        max_connections=settings.max_connections,
+    )
+
+
+def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> web.Application:
+    """Build the gateway application.
+
+    The process-wide ``UpstreamClient`` is opened and closed with the app, unless ``client`` is given:
+    then the caller owns it (tests that share one, or an embedding application).
+    """
+    if client is None:
+        client_settings = upstream_settings(settings)  # fail at build time, not on the first request
+
+        async def upstream_client(app: web.Application) -> AsyncIterator[None]:
+            app[CLIENT_KEY] = UpstreamClient(client_settings)
+            try:
+                yield
+            finally:
+                await app[CLIENT_KEY].aclose()
+
+    app = web.Application(middlewares=MIDDLEWARES)
+    app[SETTINGS_KEY] = settings
+    if client is None:
+        app.cleanup_ctx.append(upstream_client)
+    else:
+        app[CLIENT_KEY] = client
+    app.on_response_prepare.append(stamp_request_id)
+
+    graphiql = (
+        GraphiQLPage(settings.graphiql_assets, fallback_key_configured=settings.api_key is not None)
+        if settings.graphiql
+        else None
+    )
+    view = GatewayView(build_schema(settings), settings=settings, graphiql=graphiql)
+    graphql_routes = [
+        app.router.add_route("GET", ENDPOINT, view),
+        app.router.add_route("POST", ENDPOINT, view),
+    ]
+    if graphiql is not None:
+        app.router.add_get(ASSETS_PREFIX + "/{name}", graphiql.serve_asset)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+
+    if settings.cors_origins:
+        _enable_cors(app, settings.cors_origins, graphql_routes)
+    return app
+
+
+def _enable_cors(app: web.Application, origins: tuple[str, ...], routes: list[web.AbstractRoute]) -> None:
+    """Let browsers on the configured origins call ``/graphql`` (credentials are never needed: keys
+    travel in the ``Authorization`` header)."""
+    options = aiohttp_cors.ResourceOptions(
+        allow_credentials=False,
+        allow_headers="*",  # Apollo, urql and Relay each add their own headers
+        expose_headers=(REQUEST_ID_HEADER,),
+        allow_methods=("GET", "POST"),
+        max_age=CORS_MAX_AGE,
+    )
+    cors = aiohttp_cors.setup(app, defaults=dict.fromkeys(origins, options))
+    for route in routes:
+        cors.add(route)

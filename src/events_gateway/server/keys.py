@@ -1,0 +1,11 @@
+"""The typed application state of the gateway (``web.AppKey``s), in one place for every module."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..settings import Settings
+from ..upstream import UpstreamClient
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+CLIENT_KEY = web.AppKey("upstream_client", UpstreamClient)
