@@ -21,6 +21,14 @@ DEFAULT_CATALOG_CAP = 10_000
 DEFAULT_PAGE_SIZE_HINT = 50
 DEFAULT_FIRST = 100
 DEFAULT_MAX_FIRST = 1_000
+#: Query limits (see docs/limits.md). Depth 20 admits GraphiQL's introspection query (15 levels).
+DEFAULT_MAX_DEPTH = 20
+DEFAULT_MAX_ALIASES = 50
+#: GraphiQL's introspection query is about 180 tokens and 2 KB.
+DEFAULT_MAX_TOKENS = 2_000
+DEFAULT_MAX_DOCUMENT_BYTES = 32_768
+#: Predicted upstream calls per request; the README's nested demo query predicts 20,202 with defaults.
+DEFAULT_MAX_COST = 25_000
 #: Where ``npm ci --prefix web`` puts GraphiQL and React (see the Makefile).
 DEFAULT_GRAPHIQL_ASSETS = Path(__file__).resolve().parents[2] / "web" / "node_modules"
 
@@ -47,6 +55,9 @@ class Settings:
         catalog_cap: List Resources serves at most this many results for one filter.
         page_size_hint: assumed upstream page size until a response shows it.
         default_first, max_first: connection page size when ``first`` is absent, and its bound.
+        max_depth, max_aliases, max_tokens, max_document_bytes: bounds on a GraphQL document, checked
+            before it runs (``QUERY_TOO_COMPLEX``).
+        max_cost: bound on the upstream calls a document is predicted to make (docs/limits.md).
         cors_origins: origins allowed to call ``/graphql`` from a browser (``*`` for any).
         graphiql: serve GraphiQL on ``GET /graphql`` from a browser.
         introspection: answer introspection queries.
@@ -66,6 +77,11 @@ class Settings:
     page_size_hint: int = DEFAULT_PAGE_SIZE_HINT
     default_first: int = DEFAULT_FIRST
     max_first: int = DEFAULT_MAX_FIRST
+    max_depth: int = DEFAULT_MAX_DEPTH
+    max_aliases: int = DEFAULT_MAX_ALIASES
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    max_cost: int = DEFAULT_MAX_COST
     cors_origins: tuple[str, ...] = ("*",)
     graphiql: bool = True
     introspection: bool = True
