@@ -1,0 +1,309 @@
+"""The emulator's state in SQLite: integrations and resources, one workspace column apart.
+
+Plain ``sqlite3`` on the event loop's thread: every method runs to completion without an ``await``, so
+concurrent requests never interleave inside a transaction, and each write is one transaction that either
+commits whole or rolls back (nothing half-written on any error). A file keeps state across restarts;
+without one the database lives in memory.
+
+Hot, filterable columns (type, parent, integration, title, native type, timestamps, external usage) are
+real columns with indexes; the other fields live in one JSON document per row (``data``), which the
+catalog filter reads with ``json_extract``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .model import Clock, default_data, render_integration, render_resource
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS integrations (
+    id TEXT PRIMARY KEY,
+    workspace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS integrations_by_workspace ON integrations (workspace, created_at, id);
+CREATE TABLE IF NOT EXISTS resources (
+    id TEXT PRIMARY KEY,
+    workspace TEXT NOT NULL,
+    entity_type TEXT NOT NULL,
+    parent_id TEXT REFERENCES resources (id) ON DELETE CASCADE,
+    integration_id TEXT REFERENCES integrations (id),
+    title TEXT NOT NULL,
+    native_type TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    external_usage INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resources_by_kind ON resources (workspace, entity_type, created_at, id);
+CREATE INDEX IF NOT EXISTS resources_by_order ON resources (workspace, created_at, id);
+CREATE INDEX IF NOT EXISTS resources_by_usage ON resources (workspace, external_usage);
+CREATE INDEX IF NOT EXISTS resources_by_parent ON resources (parent_id);
+CREATE INDEX IF NOT EXISTS resources_by_integration ON resources (integration_id);
+"""
+
+_SELECT = """
+SELECT r.id, r.entity_type, r.parent_id, r.integration_id, r.title, r.native_type, r.created_at,
+       r.updated_at, r.external_usage, r.data, r.workspace,
+       (SELECT COUNT(*) FROM resources AS c WHERE c.parent_id = r.id) AS children_count,
+       p.title AS parent_title, g.title AS grandparent_title
+FROM resources AS r
+LEFT JOIN resources AS p ON p.id = r.parent_id
+LEFT JOIN resources AS g ON g.id = p.parent_id
+"""
+
+_INSERT_RESOURCE = (
+    "INSERT INTO resources (id, workspace, entity_type, parent_id, integration_id, title, native_type,"
+    " created_at, updated_at, external_usage, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_INTEGRATION = (
+    "INSERT INTO integrations (id, workspace, name, type, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+_RESOURCE_COLUMNS = ("entity_type", "parent_id", "integration_id", "title", "native_type", "external_usage")
+
+
+def _ci_contains(haystack: object, needle: object) -> bool:
+    if not isinstance(haystack, str) or not isinstance(needle, str):
+        return False
+    return needle.casefold() in haystack.casefold()
+
+
+@dataclass(slots=True)
+class NewResource:
+    """A resource to insert; ``data`` overrides the defaults of its kind."""
+
+    id: str
+    entity_type: str
+    title: str
+    parent_id: str | None
+    integration_id: str | None
+    native_type: str | None = None
+    external_usage: int = 0
+    created_at: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class NewIntegration:
+    id: str
+    name: str
+    type: str
+    created_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceChanges:
+    """A validated partial update: column values and JSON-document values to set."""
+
+    columns: Mapping[str, Any]
+    data: Mapping[str, Any]
+
+
+class Store:
+    """One SQLite connection; open with :meth:`open`, close with :meth:`close`."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+        self.clock = Clock()
+        latest = self._db.execute(
+            "SELECT MAX(stamp) FROM (SELECT MAX(updated_at) AS stamp FROM resources "
+            "UNION ALL SELECT MAX(updated_at) FROM integrations)"
+        ).fetchone()[0]
+        self.clock.advance_past(latest)
+
+    @classmethod
+    def open(cls, path: Path | None) -> Store:
+        target = str(path) if path is not None else ":memory:"
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(target, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        connection.create_function("ci_contains", 2, _ci_contains, deterministic=True)
+        connection.execute("PRAGMA foreign_keys = ON")
+        if path is not None:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        connection.executescript(_SCHEMA)
+        connection.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        return cls(connection)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- seeding ---------------------------------------------------------------------------------------
+
+    def workspace_is_empty(self, workspace: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM integrations WHERE workspace = ? LIMIT 1", (workspace,)
+        ).fetchone()
+        return row is None
+
+    def seed(
+        self, workspace: str, integrations: Iterable[NewIntegration], resources: Iterable[NewResource]
+    ) -> None:
+        """Insert a workspace's starting data in one transaction."""
+        with self._transaction() as db:
+            rows = []
+            for integration in integrations:
+                stamp = integration.created_at or self.clock.now()
+                rows.append((integration.id, workspace, integration.name, integration.type, stamp, stamp))
+            db.executemany(
+                _INSERT_INTEGRATION,
+                rows,
+            )
+            db.executemany(
+                _INSERT_RESOURCE,
+                (self._row(workspace, r, r.created_at or self.clock.now()) for r in resources),
+            )
+        latest = self._db.execute("SELECT MAX(updated_at) FROM resources").fetchone()[0]
+        self.clock.advance_past(latest)
+
+    @staticmethod
+    def _row(workspace: str, new: NewResource, stamp: str) -> tuple[Any, ...]:
+        data = default_data(new.entity_type)
+        data.update(new.data)
+        return (
+            new.id,
+            workspace,
+            new.entity_type,
+            new.parent_id,
+            new.integration_id,
+            new.title,
+            new.native_type or new.entity_type,
+            stamp,
+            stamp,
+            new.external_usage,
+            orjson.dumps(data).decode(),
+        )
+
+    # -- resources -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _render(row: sqlite3.Row) -> dict[str, Any]:
+        ancestors = [title for title in (row["grandparent_title"], row["parent_title"]) if title is not None]
+        return render_resource(
+            row=dict(row),
+            data=orjson.loads(row["data"]),
+            workspace=row["workspace"],
+            children_count=row["children_count"],
+            ancestor_titles=ancestors,
+        )
+
+    def kind_of(self, workspace: str, resource_id: str) -> str | None:
+        """The entity type of a resource of this workspace, or ``None`` when it has none by that id."""
+        row = self._db.execute(
+            "SELECT entity_type FROM resources WHERE id = ? AND workspace = ?", (resource_id, workspace)
+        ).fetchone()
+        return None if row is None else str(row["entity_type"])
+
+    def get_resource(
+        self, workspace: str, resource_id: str, kind: str | None = None
+    ) -> dict[str, Any] | None:
+        sql = f"{_SELECT} WHERE r.id = ? AND r.workspace = ?"
+        params: list[Any] = [resource_id, workspace]
+        if kind is not None:
+            sql += " AND r.entity_type = ?"
+            params.append(kind)
+        row = self._db.execute(sql, params).fetchone()
+        return None if row is None else self._render(row)
+
+    def count_resources(self, workspace: str, where: str, params: Iterable[Any]) -> int:
+        sql = f"SELECT COUNT(*) FROM resources AS r WHERE r.workspace = ? AND ({where})"
+        return int(self._db.execute(sql, (workspace, *params)).fetchone()[0])
+
+    def list_resources(
+        self, workspace: str, where: str, params: Iterable[Any], order_by: str, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        sql = f"{_SELECT} WHERE r.workspace = ? AND ({where}) ORDER BY {order_by} LIMIT ? OFFSET ?"
+        rows = self._db.execute(sql, (workspace, *params, limit, offset)).fetchall()
+        return [self._render(row) for row in rows]
+
+    def create_resource(self, workspace: str, new: NewResource) -> dict[str, Any]:
+        with self._transaction() as db:
+            db.execute(
+                _INSERT_RESOURCE,
+                self._row(workspace, new, self.clock.now()),
+            )
+        created = self.get_resource(workspace, new.id)
+        assert created is not None  # just inserted, in this same synchronous step
+        return created
+
+    def update_resource(
+        self, workspace: str, resource_id: str, changes: ResourceChanges
+    ) -> dict[str, Any] | None:
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT data FROM resources WHERE id = ? AND workspace = ?", (resource_id, workspace)
+            ).fetchone()
+            if row is None:
+                return None
+            data = orjson.loads(row["data"])
+            data.update(changes.data)
+            columns = {name: value for name, value in changes.columns.items() if name in _RESOURCE_COLUMNS}
+            assignments = ", ".join(f"{name} = ?" for name in columns)
+            db.execute(
+                f"UPDATE resources SET {assignments + ', ' if assignments else ''}updated_at = ?, data = ?"
+                " WHERE id = ? AND workspace = ?",
+                (*columns.values(), self.clock.now(), orjson.dumps(data).decode(), resource_id, workspace),
+            )
+        return self.get_resource(workspace, resource_id)
+
+    def delete_resource(self, workspace: str, resource_id: str, kind: str | None = None) -> bool:
+        """Delete a resource and, through the foreign keys, everything below it."""
+        sql = "DELETE FROM resources WHERE id = ? AND workspace = ?"
+        params: list[Any] = [resource_id, workspace]
+        if kind is not None:
+            sql += " AND entity_type = ?"
+            params.append(kind)
+        with self._transaction() as db:
+            deleted = db.execute(sql, params).rowcount
+        return deleted > 0
+
+    # -- integrations ----------------------------------------------------------------------------------
+
+    def get_integration(self, workspace: str, integration_id: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT * FROM integrations WHERE id = ? AND workspace = ?", (integration_id, workspace)
+        ).fetchone()
+        return None if row is None else render_integration(dict(row), workspace)
+
+    def count_integrations(self, workspace: str, type_: str | None) -> int:
+        sql = "SELECT COUNT(*) FROM integrations WHERE workspace = ? AND (? IS NULL OR type = ?)"
+        return int(self._db.execute(sql, (workspace, type_, type_)).fetchone()[0])
+
+    def list_integrations(
+        self, workspace: str, type_: str | None, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT * FROM integrations WHERE workspace = ? AND (? IS NULL OR type = ?)"
+            " ORDER BY created_at, id LIMIT ? OFFSET ?"
+        )
+        rows = self._db.execute(sql, (workspace, type_, type_, limit, offset)).fetchall()
+        return [render_integration(dict(row), workspace) for row in rows]
