@@ -1,0 +1,62 @@
+"""Fixtures shared by every test: real emulators on free loopback ports.
+
+- ``emulator_factory``: ``await emulator_factory(**overrides)`` starts an emulator with
+  ``EmulatorSettings(**overrides)`` on 127.0.0.1:0 and returns the running object (``.url``, ``.api_url``,
+  ``.settings``). The test aids are on and the write limit is off unless an override says otherwise.
+  Every emulator started is stopped at teardown.
+- ``emulator``: one running emulator with the demo data and those defaults.
+- ``emulator_admin``: an ``EmulatorAdmin`` client for ``emulator``'s test aids (stats, reset, configure).
+- ``api_headers``: the demo key's ``Authorization`` header.
+
+Gateway fixtures build on these in ``tests/graph/conftest.py`` and ``tests/server/conftest.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+import pytest
+
+from events_gateway.emulator import (
+    DEMO_API_KEY,
+    EmulatorAdmin,
+    EmulatorSettings,
+    RunningEmulator,
+    run_emulator,
+)
+
+EmulatorFactory = Callable[..., Awaitable[RunningEmulator]]
+
+#: What test emulators differ in from the defaults: aids on, no write limit to trip over.
+TEST_DEFAULTS: dict[str, Any] = {"admin": True, "write_limit": None}
+
+
+@pytest.fixture
+async def emulator_factory() -> AsyncIterator[EmulatorFactory]:
+    """Start emulators with settings overrides; all are stopped after the test."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**overrides: Any) -> RunningEmulator:
+            settings = EmulatorSettings(**{**TEST_DEFAULTS, **overrides})
+            return await stack.enter_async_context(run_emulator(settings, host="127.0.0.1", port=0))
+
+        yield start
+
+
+@pytest.fixture
+async def emulator(emulator_factory: EmulatorFactory) -> RunningEmulator:
+    """A running emulator with the demo data."""
+    return await emulator_factory()
+
+
+@pytest.fixture
+async def emulator_admin(emulator: RunningEmulator) -> AsyncIterator[EmulatorAdmin]:
+    async with EmulatorAdmin(emulator.url) as admin:
+        yield admin
+
+
+@pytest.fixture
+def api_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {DEMO_API_KEY}"}
