@@ -1,1 +1,81 @@
-"""(filled in by its part)."""
+"""The upstream part: a typed async client of the Secoda Events REST API, its errors and filter builders.
+
+Everything the rest of the gateway may use is listed in ``__all__``; the ``_``-prefixed modules are
+internal (envelope parsing, the exception boundary, the aiohttp transport).
+"""
+
+from ._transport import default_transport
+from .client import (
+    CallObserver,
+    Page,
+    Resource,
+    UpstreamCall,
+    UpstreamClient,
+    UpstreamSession,
+    UpstreamSettings,
+)
+from .errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    UpstreamError,
+    UpstreamMisuse,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    UpstreamUnreachable,
+)
+from .filters import (
+    CATEGORY,
+    EVENT,
+    EVENT_PROPERTY,
+    STABLE_SORT,
+    Filter,
+    Sort,
+    and_,
+    contains,
+    exact,
+    in_,
+    is_set,
+    not_,
+    or_,
+    sort,
+)
+
+__all__ = [
+    "CATEGORY",
+    "EVENT",
+    "EVENT_PROPERTY",
+    "STABLE_SORT",
+    "BadRequest",
+    "CallObserver",
+    "Filter",
+    "Forbidden",
+    "NotFound",
+    "Page",
+    "RateLimited",
+    "Resource",
+    "Sort",
+    "Unauthenticated",
+    "UpstreamCall",
+    "UpstreamClient",
+    "UpstreamError",
+    "UpstreamMisuse",
+    "UpstreamRejected",
+    "UpstreamSession",
+    "UpstreamSettings",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+    "UpstreamUnreachable",
+    "and_",
+    "contains",
+    "default_transport",
+    "exact",
+    "in_",
+    "is_set",
+    "not_",
+    "or_",
+    "sort",
+]

@@ -14,6 +14,9 @@ The tree, and the GraphQL ``extensions.code`` each leaf maps to at the gateway's
         ├── BadRequest        400/422   → BAD_USER_INPUT (field messages kept in ``field_errors``)
         └── RateLimited       429       → RATE_LIMITED (``retry_after`` in seconds, when sent)
 
+    UpstreamMisuse (a RuntimeError outside the tree)  the gateway itself built a request httpx refused:
+                                        a bug, masked as INTERNAL_SERVER_ERROR at the edge
+
 Messages are ours, never the upstream's body or headers, so they are safe to show a client; the status
 code and route are kept as attributes for logs and metrics.
 """
@@ -91,3 +94,7 @@ class RateLimited(UpstreamRejected):
     ) -> None:
         super().__init__(message, route=route, status=status)
         self.retry_after = retry_after
+
+
+class UpstreamMisuse(RuntimeError):
+    """The gateway built a request the HTTP client refused (a bug, not an upstream failure)."""
