@@ -1,1 +1,24 @@
-"""(filled in by its part)."""
+"""The GraphQL layer: the schema, one context per request, and the loaders that batch upstream calls.
+
+Example::
+
+    schema = build_schema(settings)
+    context = make_context(client=client, api_key=key, settings=settings, request_id="r-1")
+    result = await schema.execute("{ eventCategories { nodes { title } } }", context_value=context)
+"""
+
+from .context import GraphContext, make_context
+from .errors import GraphError, InvalidInput, MissingKey, MissingObject
+from .masking import ErrorMasking
+from .schema import build_schema
+
+__all__ = [
+    "ErrorMasking",
+    "GraphContext",
+    "GraphError",
+    "InvalidInput",
+    "MissingKey",
+    "MissingObject",
+    "build_schema",
+    "make_context",
+]

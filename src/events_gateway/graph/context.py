@@ -1,0 +1,53 @@
+"""One context per GraphQL request: the caller's upstream session, fresh loaders, and the calls it cost.
+
+Nothing here outlives the request, so no caller can ever read another caller's data from a cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from ..settings import Settings
+from ..upstream.client import UpstreamCall, UpstreamClient, UpstreamSession
+from .loaders import Loaders, page_size_memo
+
+
+@dataclass(slots=True)
+class GraphContext:
+    """What resolvers see as ``info.context``.
+
+    Attributes:
+        request_id: names the request in logs and in masked errors.
+        settings: the gateway's settings.
+        session: the upstream bound to the caller's key; ``None`` when the request has no key, and then
+            every field that needs the upstream fails with ``UNAUTHENTICATED`` without calling it.
+        loaders: this request's loaders and resource store.
+        calls: every upstream exchange this request made, in the order they ended.
+    """
+
+    request_id: str
+    settings: Settings
+    session: UpstreamSession | None
+    loaders: Loaders
+    calls: list[UpstreamCall] = field(default_factory=list)
+
+
+def make_context(
+    *, client: UpstreamClient, api_key: str | None, settings: Settings, request_id: str
+) -> GraphContext:
+    """A fresh context for one request, bound to ``api_key`` (call it inside the running event loop).
+
+    Example::
+
+        context = make_context(client=client, api_key=key, settings=settings, request_id="r-1")
+        result = await schema.execute(query, context_value=context)
+    """
+    calls: list[UpstreamCall] = []
+    session = client.session(api_key, observer=calls.append) if api_key else None
+    loaders = Loaders(
+        session=session, settings=settings, memo=page_size_memo(client), loop=asyncio.get_running_loop()
+    )
+    return GraphContext(
+        request_id=request_id, settings=settings, session=session, loaders=loaders, calls=calls
+    )

@@ -1,0 +1,252 @@
+"""Input types, and the checks that run on them before any upstream call.
+
+Each check raises ``InvalidInput`` naming the field as the client wrote it (``BAD_USER_INPUT``), so a
+form can put the message next to the right box. Bodies carry only the fields the client gave: an update
+built from ``strawberry.Maybe`` fields sends nothing for an absent field, and an explicit ``null`` on a
+text or list field clears it (sent as ``""`` or ``[]``, the upstream's empty values).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Final
+
+import strawberry
+
+from .errors import InvalidInput
+
+#: The data types an event property may have.
+PROPERTY_TYPES: Final = (
+    "string",
+    "number",
+    "integer",
+    "boolean",
+    "enum",
+    "object",
+    "array",
+    "date",
+    "datetime",
+)
+
+#: Input field (GraphQL name) → upstream body field, for the fields every resource may carry.
+_ID_LISTS: Final = {
+    "teams": "teams",
+    "owners": "owners",
+    "ownersGroups": "owners_groups",
+    "collections": "collections",
+    "tags": "tags",
+    "subscribers": "subscribers",
+}
+_TEXTS: Final = {"description": "description", "definition": "definition"}
+_FLAGS: Final = {"pii": "pii", "verified": "verified", "published": "published"}
+
+
+def check_id(value: str, field: str) -> str:
+    """A hyphenated lower-case UUID from a hyphenated or bare-hex id; ``InvalidInput`` otherwise."""
+    try:
+        return str(uuid.UUID(str(value).strip()))
+    except ValueError:
+        raise InvalidInput(field, "Must be a UUID, e.g. 3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f.") from None
+
+
+def check_ids(values: list[strawberry.ID], field: str) -> list[str]:
+    return [check_id(value, field) for value in values]
+
+
+def check_title(value: str, field: str = "title") -> str:
+    title = value.strip()
+    if not title:
+        raise InvalidInput(field, "Must not be empty.")
+    return title
+
+
+def check_property_type(value: str, field: str = "type") -> str:
+    kind = value.strip().lower()
+    if kind not in PROPERTY_TYPES:
+        raise InvalidInput(field, f"Must be one of: {', '.join(PROPERTY_TYPES)}.")
+    return kind
+
+
+def check_regex(value: str, field: str = "regex") -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise InvalidInput(field, f"Not a valid regular expression ({exc.msg}).") from None
+    return value
+
+
+def _common_body(source: Any) -> dict[str, Any]:
+    """The optional fields every create input shares, only those given."""
+    body: dict[str, Any] = {}
+    for name, upstream in _TEXTS.items():
+        value = getattr(source, _snake(name))
+        if value is not None:
+            body[upstream] = value
+    for name, upstream in _FLAGS.items():
+        value = getattr(source, name)
+        if value is not None:
+            body[upstream] = value
+    for name, upstream in _ID_LISTS.items():
+        value = getattr(source, _snake(name))
+        if value is not None:
+            body[upstream] = check_ids(value, name)
+    return body
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda match: "_" + match.group(1).lower(), name)
+
+
+@strawberry.input(description="Narrows `events`; every given filter must hold.")
+class EventFilter:
+    title: str | None = strawberry.field(default=None, description="Exact title.")
+    category_id: strawberry.ID | None = None
+    integration_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="Narrows `eventProperties`; every given filter must hold.")
+class EventPropertyFilter:
+    title: str | None = strawberry.field(default=None, description="Exact title.")
+    event_id: strawberry.ID | None = None
+    integration_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class _CommonCreateFields:
+    description: str | None = None
+    definition: str | None = strawberry.field(default=None, description="Documentation, in Markdown.")
+    pii: bool | None = None
+    verified: bool | None = None
+    published: bool | None = None
+    teams: list[strawberry.ID] | None = None
+    owners: list[strawberry.ID] | None = None
+    owners_groups: list[strawberry.ID] | None = None
+    collections: list[strawberry.ID] | None = None
+    tags: list[strawberry.ID] | None = None
+    subscribers: list[strawberry.ID] | None = None
+
+
+@strawberry.input(description="A new event category, under an integration.")
+class CreateEventCategoryInput(_CommonCreateFields):
+    title: str
+    integration_id: strawberry.ID
+
+    def to_body(self) -> dict[str, Any]:
+        return {
+            "title": check_title(self.title),
+            "integration": check_id(self.integration_id, "integrationId"),
+            **_common_body(self),
+        }
+
+
+@strawberry.input(description="A new event; its integration defaults to its category's.")
+class CreateEventInput(_CommonCreateFields):
+    title: str
+    category_id: strawberry.ID
+    integration_id: strawberry.ID | None = None
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "title": check_title(self.title),
+            "parent": check_id(self.category_id, "categoryId"),
+            "entity_type": "event",
+            **_common_body(self),
+        }
+        if self.integration_id is not None:
+            body["integration"] = check_id(self.integration_id, "integrationId")
+        return body
+
+
+@strawberry.input(description="A new property of an event; its integration defaults to its event's.")
+class CreateEventPropertyInput(_CommonCreateFields):
+    title: str
+    event_id: strawberry.ID
+    integration_id: strawberry.ID | None = None
+    type: str = strawberry.field(default="string", description=f"One of: {', '.join(PROPERTY_TYPES)}.")
+    is_required: bool | None = None
+    enum_values: str | None = strawberry.field(default=None, description="Required when `type` is enum.")
+    regex: str | None = None
+    is_array_type: bool | None = None
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "title": check_title(self.title),
+            "parent": check_id(self.event_id, "eventId"),
+            "entity_type": "event_property",
+            "type": check_property_type(self.type),
+            **_common_body(self),
+        }
+        if self.integration_id is not None:
+            body["integration"] = check_id(self.integration_id, "integrationId")
+        if body["type"] == "enum" and not (self.enum_values or "").strip():
+            raise InvalidInput("enumValues", "Required when type is enum.")
+        if self.enum_values is not None:
+            body["enum_values"] = self.enum_values
+        if self.regex is not None:
+            body["regex"] = check_regex(self.regex)
+        if self.is_required is not None:
+            body["is_required"] = self.is_required
+        if self.is_array_type is not None:
+            body["is_array_type"] = self.is_array_type
+        return body
+
+
+@strawberry.input(
+    description="A partial update: only the fields given are sent; `null` clears a text or list field."
+)
+class UpdateResourceInput:
+    title: strawberry.Maybe[str]
+    description: strawberry.Maybe[str | None]
+    definition: strawberry.Maybe[str | None]
+    pii: strawberry.Maybe[bool]
+    verified: strawberry.Maybe[bool]
+    published: strawberry.Maybe[bool]
+    teams: strawberry.Maybe[list[strawberry.ID] | None]
+    owners: strawberry.Maybe[list[strawberry.ID] | None]
+    owners_groups: strawberry.Maybe[list[strawberry.ID] | None]
+    collections: strawberry.Maybe[list[strawberry.ID] | None]
+    tags: strawberry.Maybe[list[strawberry.ID] | None]
+    subscribers: strawberry.Maybe[list[strawberry.ID] | None]
+    type: strawberry.Maybe[str] = strawberry.field(description="Event properties only.")
+    is_required: strawberry.Maybe[bool] = strawberry.field(description="Event properties only.")
+    enum_values: strawberry.Maybe[str | None] = strawberry.field(description="Event properties only.")
+    regex: strawberry.Maybe[str | None] = strawberry.field(description="Event properties only.")
+    is_array_type: strawberry.Maybe[bool] = strawberry.field(description="Event properties only.")
+
+    def to_body(self, *, for_property: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.title is not None:
+            body["title"] = check_title(self.title.value)
+        for name, upstream in _TEXTS.items():
+            given = getattr(self, _snake(name))
+            if given is not None:
+                body[upstream] = given.value if given.value is not None else ""
+        for name, upstream in _FLAGS.items():
+            given = getattr(self, name)
+            if given is not None:
+                body[upstream] = given.value
+        for name, upstream in _ID_LISTS.items():
+            given = getattr(self, _snake(name))
+            if given is not None:
+                body[upstream] = check_ids(given.value, name) if given.value is not None else []
+        if not for_property:
+            for name in ("type", "is_required", "enum_values", "regex", "is_array_type"):
+                if getattr(self, name) is not None:
+                    raise InvalidInput(_camel(name), "Only event properties have this field.")
+        if self.type is not None:
+            body["type"] = check_property_type(self.type.value)
+        if self.is_required is not None:
+            body["is_required"] = self.is_required.value
+        if self.is_array_type is not None:
+            body["is_array_type"] = self.is_array_type.value
+        if self.enum_values is not None:
+            body["enum_values"] = self.enum_values.value or ""
+        if self.regex is not None:
+            body["regex"] = check_regex(self.regex.value) if self.regex.value is not None else ""
+        return body

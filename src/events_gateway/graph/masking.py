@@ -1,0 +1,54 @@
+"""The error edge of the schema: expected failures get a typed code, anything else is masked and logged.
+
+Resolvers raise plain exceptions (``UpstreamError`` or ``GraphError``) and stay free of GraphQL error
+plumbing; this extension turns each into a GraphQL error once the operation has run, keeping its path and
+locations so partial data still lines up with its errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from .errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, extensions_for, relocate
+
+logger = logging.getLogger("events_gateway.graph")
+
+
+class ErrorMasking(SchemaExtension):
+    """Give every expected failure its ``extensions.code``; mask and log every unexpected one."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is None or not errors:
+            return
+        result.errors = [self._translate(error) for error in errors]
+
+    def _translate(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            return error  # parsing, validation or coercion: already a client-facing GraphQL error
+        extensions = extensions_for(original)
+        if extensions is not None:
+            return relocate(error, message=getattr(original, "message", str(original)), extensions=extensions)
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        logger.error(
+            "unexpected error at %s (request %s)",
+            ".".join(str(part) for part in error.path or ()),
+            request_id,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        return GraphQLError(
+            INTERNAL_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": INTERNAL_SERVER_ERROR, "requestId": request_id},
+        )

@@ -1,0 +1,124 @@
+"""The mutation root: one field per write route of the upstream.
+
+Inputs are checked before any call. Every result is remembered by the request's loaders, so a later
+field of the same request reads it without a call; a deleted object is gone from later lookups and from
+children lists already loaded.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from ..upstream.client import Resource
+from ..upstream.filters import CATEGORY, EVENT
+from .errors import InvalidInput
+from .inputs import (
+    CreateEventCategoryInput,
+    CreateEventInput,
+    CreateEventPropertyInput,
+    UpdateResourceInput,
+    check_id,
+)
+from .loaders import kind_of
+from .types import DeletePayload, Event, EventCategory, EventProperty, Info
+
+_NAMES = {CATEGORY: "event category", EVENT: "event"}
+
+
+async def _parent_integration(info: Info, parent_id: str, kind: str, field: str) -> str | None:
+    """The integration of a new object's parent (the default for the new object's own)."""
+    parent = await info.context.loaders.by_id.load(parent_id)
+    if parent is None or kind_of(parent) != kind:
+        raise InvalidInput(field, f"Must be the id of an existing {_NAMES[kind]}.")
+    integration = parent.get("integration")
+    return integration if isinstance(integration, str) else None
+
+
+def _remember(info: Info, resource: Resource) -> Resource:
+    info.context.loaders.created(resource)
+    return resource
+
+
+async def resolve_create_event_category(info: Info, input: CreateEventCategoryInput) -> EventCategory:
+    body = input.to_body()
+    resource = await info.context.loaders.session.create_event_category(body)
+    return EventCategory.from_resource(_remember(info, resource))
+
+
+async def resolve_create_event(info: Info, input: CreateEventInput) -> Event:
+    body = input.to_body()
+    session = info.context.loaders.session
+    if "integration" not in body:
+        integration = await _parent_integration(info, body["parent"], CATEGORY, "categoryId")
+        if integration is not None:
+            body["integration"] = integration
+    resource = await session.create_event(body)
+    return Event.from_resource(_remember(info, resource))
+
+
+async def resolve_update_event(info: Info, id: strawberry.ID, input: UpdateResourceInput) -> Event:
+    event_id = check_id(id, "id")
+    body = input.to_body(for_property=False)
+    resource = await info.context.loaders.session.update_event(event_id, body)
+    info.context.loaders.remember(resource)
+    return Event.from_resource(resource)
+
+
+async def resolve_delete_event(info: Info, id: strawberry.ID) -> DeletePayload:
+    event_id = check_id(id, "id")
+    await info.context.loaders.session.delete_event(event_id)
+    info.context.loaders.deleted_now(event_id)
+    return DeletePayload(id=strawberry.ID(event_id), deleted=True)
+
+
+async def resolve_create_event_property(info: Info, input: CreateEventPropertyInput) -> EventProperty:
+    body = input.to_body()
+    session = info.context.loaders.session
+    if "integration" not in body:
+        integration = await _parent_integration(info, body["parent"], EVENT, "eventId")
+        if integration is not None:
+            body["integration"] = integration
+    resource = await session.create_event_property(body)
+    return EventProperty.from_resource(_remember(info, resource))
+
+
+async def resolve_update_event_property(
+    info: Info, id: strawberry.ID, input: UpdateResourceInput
+) -> EventProperty:
+    property_id = check_id(id, "id")
+    body = input.to_body(for_property=True)
+    resource = await info.context.loaders.session.update_event_property(property_id, body)
+    info.context.loaders.remember(resource)
+    return EventProperty.from_resource(resource)
+
+
+async def resolve_delete_event_property(info: Info, id: strawberry.ID) -> DeletePayload:
+    property_id = check_id(id, "id")
+    await info.context.loaders.session.delete_event_property(property_id)
+    info.context.loaders.deleted_now(property_id)
+    return DeletePayload(id=strawberry.ID(property_id), deleted=True)
+
+
+@strawberry.type
+class Mutation:
+    create_event_category: EventCategory = strawberry.mutation(
+        resolver=resolve_create_event_category, description="Create an event category under an integration."
+    )
+    create_event: Event = strawberry.mutation(
+        resolver=resolve_create_event, description="Create an event in a category."
+    )
+    update_event: Event = strawberry.mutation(
+        resolver=resolve_update_event, description="Change the given fields of an event."
+    )
+    delete_event: DeletePayload = strawberry.mutation(
+        resolver=resolve_delete_event, description="Delete an event."
+    )
+    create_event_property: EventProperty = strawberry.mutation(
+        resolver=resolve_create_event_property, description="Create a property of an event."
+    )
+    update_event_property: EventProperty = strawberry.mutation(
+        resolver=resolve_update_event_property, description="Change the given fields of an event property."
+    )
+    delete_event_property: DeletePayload = strawberry.mutation(
+        resolver=resolve_delete_event_property, description="Delete an event property."
+    )

@@ -1,0 +1,112 @@
+"""Relay-style connections over offsets: opaque cursors, ``first``/``after`` checks, and page planning.
+
+A cursor is the base64 of ``offset:<n>``: clients must treat it as opaque, and the gateway can map it
+onto the upstream's page numbers without remembering anything between requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import strawberry
+
+from ..settings import Settings
+from .errors import InvalidInput
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_PREFIX = "offset:"
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.b64encode(f"{_PREFIX}{offset}".encode()).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The offset a cursor names; ``InvalidInput`` on ``after`` when it is not one of ours."""
+    try:
+        text = base64.b64decode(cursor.encode("ascii"), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise InvalidInput("after", "Not a cursor this API returned.") from None
+    if not text.startswith(_PREFIX) or not text[len(_PREFIX) :].isdigit():
+        raise InvalidInput("after", "Not a cursor this API returned.")
+    return int(text[len(_PREFIX) :])
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The slice ``[offset, offset + first)`` a connection field asks for."""
+
+    offset: int
+    first: int
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.first
+
+    @classmethod
+    def from_args(cls, first: int | None, after: str | None, settings: Settings) -> Window:
+        if first is None:
+            first = settings.default_first
+        elif first < 0:
+            raise InvalidInput("first", "Must not be negative.")
+        elif first > settings.max_first:
+            raise InvalidInput("first", f"Must be at most {settings.max_first}.")
+        offset = 0 if after is None else decode_cursor(after) + 1
+        return cls(offset=offset, first=first)
+
+    def pages(self, page_size: int) -> range:
+        """The 1-based upstream page numbers that hold this window (at least one, for the count)."""
+        first_page = self.offset // page_size + 1
+        last_page = max(first_page, math.ceil(self.end / page_size))
+        return range(first_page, last_page + 1)
+
+
+@strawberry.type(description="Where a connection's slice sits in the whole list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="One item of a connection, with the cursor to resume after it.")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A slice of a list: `first` items after the cursor `after`.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    nodes: list[T]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="Items in the whole list, not only this slice.")
+
+
+def make_connection(items: Sequence[T], *, offset: int, total: int) -> Connection[T]:
+    """A connection of ``items``, which start at ``offset`` in a list of ``total`` items."""
+    edges = [Edge(cursor=encode_cursor(offset + index), node=item) for index, item in enumerate(items)]
+    return Connection(
+        edges=edges,
+        nodes=list(items),
+        page_info=PageInfo(
+            has_next_page=offset + len(items) < total,
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )
+
+
+def slice_connection(items: Sequence[R], window: Window, build: Callable[[R], T]) -> Connection[T]:
+    """A connection over a list held whole in memory (children lists are loaded whole)."""
+    chosen = items[window.offset : window.end]
+    return make_connection([build(item) for item in chosen], offset=window.offset, total=len(items))
