@@ -29,7 +29,7 @@ from aiodataloader import DataLoader
 
 from ..settings import Settings
 from ..upstream.client import Page, Resource, UpstreamClient, UpstreamSession
-from ..upstream.errors import NotFound
+from ..upstream.errors import NotFound, UpstreamUnavailable
 from ..upstream.filters import CATEGORY, EVENT, EVENT_PROPERTY, STABLE_SORT, Filter, and_, exact, in_
 from .errors import MissingKey
 from .pagination import Window
@@ -285,34 +285,48 @@ class Loaders:
     # ---- top-level lists -------------------------------------------------------------------------
 
     async def list_window(self, query: ListQuery, window: Window) -> tuple[list[Resource], int]:
-        """The resources of ``window`` in a top-level list, and the list's total, from only the pages
-        that cover the window (fetched at once when the page size is known)."""
+        """The resources of ``window`` in a top-level list, and the list's total.
+
+        Only the pages covering the window are fetched: the first of them alone (its count tells how far
+        the list goes, so no call is spent on a page past the end), then the others at once.
+        """
         fetch = self._list_fetcher(query)
         pages: dict[int, Page | None] = {}
-        wanted, size = range(1, 2), 0
         for _ in range(3):  # a page size that changes under us is re-planned, a bounded number of times
-            if self.memo.size is None and 1 not in pages:
+            if self.memo.size is None:
                 pages[1] = await self._page(fetch, 1)
-            if self.memo.size is None:  # page 1 has no next page: it holds the whole list
-                wanted, size = range(1, 2), 0
-                break
+                if self.memo.size is None:  # page 1 has no next page: it holds the whole list
+                    return self._window_of(pages, range(1, 2), 0, window)
             size = self.memo.size
-            wanted = window.pages(size)
+            head = window.offset // size + 1
+            if head not in pages:
+                pages[head] = await self._page(fetch, head)
+            first = pages[head]
+            if first is None:  # the window starts past the end: page 1 still tells the total
+                total = pages.get(1) or await self._page(fetch, 1)
+                return [], total.count if total is not None else 0
+            if not self._consistent([first], size):
+                pages = {}
+                continue
+            last = max(head, min(math.ceil(window.end / size), math.ceil(first.count / size)))
+            wanted = range(head, last + 1)
             pages.update(await self._pages(fetch, [number for number in wanted if number not in pages]))
             if self._consistent([pages[number] for number in wanted], size):
-                break
+                return self._window_of(pages, wanted, size, window)
             pages = {}
+        raise UpstreamUnavailable("The upstream's page size kept changing while a list was read.")
+
+    def _window_of(
+        self, pages: dict[int, Page | None], wanted: range, size: int, window: Window
+    ) -> tuple[list[Resource], int]:
         rows: list[Resource] = []
-        count: int | None = None
+        count = 0
         for number in wanted:
-            page = pages[number]
+            page = pages.get(number)
             if page is None:
                 break
             rows.extend(page.results)
-            count = page.count
-        if count is None:  # the window lies past the end: page 1 still tells the total
-            first = pages.get(1) or await self._page(fetch, 1)
-            count = first.count if first is not None else 0
+            count = max(count, page.count)
         start = window.offset - (wanted.start - 1) * size
         chosen = rows[start : start + window.first]
         for resource in chosen:
@@ -374,6 +388,8 @@ class Loaders:
         except NotFound:
             if number == 1:
                 raise
+            return None
+        if number > 1 and not page.results:  # past the end (the client reads that 404 as an empty page)
             return None
         self.memo.learn(page)
         return page
