@@ -5,8 +5,8 @@ calls and the caller's rate limit. So every check runs in a Strawberry ``SchemaE
 step it protects:
 
 - ``on_parse`` (before parsing): document bytes, then lexical tokens;
-- ``on_validate`` (before validation, which is itself quadratic in aliases): depth, then aliases, plus
-  graphql-core's introspection-depth rule during validation;
+- ``on_validate`` (before validation, which is itself quadratic in aliases): depth, then aliases; and
+  graphql-core's introspection-depth rule (one of its standard rules) reports in the same shape;
 - ``on_execute`` (before the first resolver): predicted upstream calls (see ``cost.py``).
 
 A refused document gets ``data: null`` and one error whose ``extensions`` carry ``code:
@@ -142,10 +142,13 @@ class QueryLimitsExtension(SchemaExtension):
         document = self.execution_context.graphql_document
         if document is not None:
             self.check_shape(document)
-        self.execution_context.validation_rules = (
-            *self.execution_context.validation_rules,
-            IntrospectionDepthRule,
-        )
+        rules = self.execution_context.validation_rules
+        if IntrospectionDepthRule not in rules:
+            rules = (
+                *(rule for rule in rules if rule is not MaxIntrospectionDepthRule),
+                IntrospectionDepthRule,
+            )
+            self.execution_context.validation_rules = rules
         yield
 
     def on_execute(self) -> Iterator[None]:
