@@ -7,6 +7,7 @@ run the real ``build_schema`` against the emulator and read its call counters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ import strawberry
 from graphql import get_introspection_query, parse
 from strawberry.types import Info
 
+from events_gateway.emulator import EmulatorAdmin, RunningEmulator
+from events_gateway.graph import build_schema
 from events_gateway.graph.cost import MAX_REPORTED_COST, CostModel, predict_cost
 from events_gateway.graph.limits import (
     QUERY_TOO_COMPLEX,
@@ -33,6 +36,9 @@ from events_gateway.settings import (
 )
 
 #: The nested demo query of the README, word for word.
+#: ``gateway_for(emulator, **settings)`` from tests/graph/conftest.py: the real schema over a real client.
+GatewayFor = Callable[..., Any]
+
 README_QUERY = (
     "{ eventCategories { nodes { id title events { nodes { id title "
     "properties { nodes { id title type } } } } } } }"
@@ -635,3 +641,74 @@ async def test_each_request_gets_its_own_extension() -> None:
     schema = make_schema(max_depth=2)
     first, second = schema.get_extensions(), schema.get_extensions()
     assert first[0] is not second[0]
+
+
+# --- the real schema, over a real client, against the emulator ------------------------------------------
+
+
+async def test_real_schema_refuses_before_any_upstream_call(
+    emulator: RunningEmulator, emulator_admin: EmulatorAdmin, gateway_for: GatewayFor
+) -> None:
+    gateway = gateway_for(emulator, max_cost=README_COST - 1, max_depth=6)
+    for query, limit in ((README_QUERY, "depth"), (GRAPHIQL_DEMO_QUERY, "depth")):
+        await emulator_admin.reset()
+        result = await gateway.run(query)
+        assert result.data is None
+        assert result.errors is not None
+        assert result.errors[0].extensions["code"] == QUERY_TOO_COMPLEX
+        assert result.errors[0].extensions["limit"] == limit
+        assert gateway.contexts[-1].calls == []
+        assert (await emulator_admin.stats())["total"] == 0
+
+    gateway = gateway_for(emulator, max_cost=README_COST - 1)
+    await emulator_admin.reset()
+    result = await gateway.run(README_QUERY)
+    assert result.data is None
+    assert result.errors is not None
+    assert result.errors[0].extensions == {
+        "code": QUERY_TOO_COMPLEX,
+        "limit": "cost",
+        "cost": README_COST,
+        "maxCost": README_COST - 1,
+    }
+    assert gateway.contexts[-1].calls == []
+    assert (await emulator_admin.stats())["total"] == 0
+
+
+async def test_real_schema_runs_the_readme_queries_within_their_prediction(
+    emulator: RunningEmulator, emulator_admin: EmulatorAdmin, gateway_for: GatewayFor
+) -> None:
+    gateway = gateway_for(emulator)
+    for query, predicted in ((README_QUERY, README_COST), (GRAPHIQL_DEMO_QUERY, GRAPHIQL_DEMO_COST)):
+        await emulator_admin.reset()
+        data = await gateway.data(query)
+        assert data["eventCategories"]["nodes"]
+        made = (await emulator_admin.stats())["total"]
+        assert 0 < made <= predicted
+    result = await gateway.run(INTROSPECTION_QUERY)
+    assert result.errors is None
+
+
+@pytest.mark.parametrize(
+    ("query", "calls"),
+    [
+        (README_QUERY, README_COST),
+        (GRAPHIQL_DEMO_QUERY, GRAPHIQL_DEMO_COST),
+        ('{ a: event(id: "1") { id } b: event(id: "2") { id } c: eventCategory(id: "3") { id } }', 2),
+        ("{ events(first: 100) { nodes { category { id } again: category { title } } } }", 3),
+        (
+            '{ eventProperty(id: "1") { event { properties(first: 120) { edges { node { id } } } } } }',
+            1 + 1 + 3,
+        ),
+        (
+            'mutation { createEventCategory(input: {title: "x"}) { id events(first: 10) { totalCount } }'
+            ' deleteEvent(id: "1") { __typename } }',
+            3,
+        ),
+        (INTROSPECTION_QUERY, 0),
+    ],
+)
+def test_real_schema_is_costed_like_the_sketch(query: str, calls: int) -> None:
+    settings = Settings()
+    schema = build_schema(settings)
+    assert predict_cost(schema._schema, parse(query), CostModel.from_settings(settings)) == calls

@@ -7,9 +7,13 @@ children lists already loaded.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import strawberry
 
 from ..upstream.client import Resource
+from ..upstream.errors import BadRequest
 from ..upstream.filters import CATEGORY, EVENT
 from .errors import InvalidInput
 from .inputs import (
@@ -32,6 +36,16 @@ async def _parent_integration(info: Info, parent_id: str, kind: str, field: str)
         raise InvalidInput(field, f"Must be the id of an existing {_NAMES[kind]}.")
     integration = parent.get("integration")
     return integration if isinstance(integration, str) else None
+
+
+@contextmanager
+def _input_names(**names: str) -> Iterator[None]:
+    """Name the upstream's field errors after this mutation's input fields (``parent`` → ``categoryId``)."""
+    try:
+        yield
+    except BadRequest as exc:
+        exc.field_errors = {names.get(field, field): messages for field, messages in exc.field_errors.items()}
+        raise
 
 
 def _remember(info: Info, resource: Resource) -> Resource:

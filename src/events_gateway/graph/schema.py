@@ -11,6 +11,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext
 
 from ..settings import Settings
+from .limits import limit_extensions
 from .masking import ErrorMasking
 from .mutations import Mutation
 from .queries import Query
@@ -38,7 +39,7 @@ def build_schema(
         schema = build_schema(settings)
         result = await schema.execute(query, context_value=make_context(...))
     """
-    all_extensions: list[Any] = [ErrorMasking, *extensions]
+    all_extensions: list[Any] = [ErrorMasking, *limit_extensions(settings), *extensions]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
