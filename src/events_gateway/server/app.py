@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp_cors
 from aiohttp import web
+from strawberry.extensions import DisableIntrospection
 
 from ..graph import build_schema
 from ..settings import Settings, SettingsError
@@ -72,7 +73,9 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
         if settings.graphiql
         else None
     )
-    view = GatewayView(build_schema(settings), settings=settings, graphiql=graphiql)
+    # The graph layer leaves introspection to the edge: only the server knows it faces the public.
+    extensions = [] if settings.introspection else [DisableIntrospection]
+    view = GatewayView(build_schema(settings, extensions=extensions), settings=settings, graphiql=graphiql)
     graphql_routes = [
         app.router.add_route("GET", ENDPOINT, view),
         app.router.add_route("POST", ENDPOINT, view),
@@ -90,7 +93,7 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
 def _enable_cors(app: web.Application, origins: tuple[str, ...], routes: list[web.AbstractRoute]) -> None:
     """Let browsers on the configured origins call ``/graphql`` (credentials are never needed: keys
     travel in the ``Authorization`` header)."""
-    options = aiohttp_cors.ResourceOptions(
+    options = aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]  # the library has no hints
         allow_credentials=False,
         allow_headers="*",  # Apollo, urql and Relay each add their own headers
         expose_headers=(REQUEST_ID_HEADER,),

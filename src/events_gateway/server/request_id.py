@@ -11,6 +11,7 @@ import re
 import uuid
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 HEADER = "X-Request-Id"
 #: Visible ASCII that is safe in a header and a log line; long enough for UUIDs and trace ids.
@@ -26,9 +27,8 @@ def is_sane(value: str) -> bool:
 
 def ensure_request_id(request: web.Request) -> str:
     """The request's id: assigned on first use from the incoming header or generated."""
-    existing = request.get(REQUEST_ID_KEY)
-    if existing is not None:
-        return existing
+    if REQUEST_ID_KEY in request:
+        return request[REQUEST_ID_KEY]
     incoming = request.headers.get(HEADER, "")
     request_id = incoming if is_sane(incoming) else uuid.uuid4().hex
     request[REQUEST_ID_KEY] = request_id
@@ -36,7 +36,7 @@ def ensure_request_id(request: web.Request) -> str:
 
 
 @web.middleware
-async def request_id_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Assign the id before any handler runs, so the context and the logs see the same one."""
     ensure_request_id(request)
     return await handler(request)
