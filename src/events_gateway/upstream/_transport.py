@@ -69,12 +69,17 @@ class GatewayAiohttpTransport(AiohttpTransport):
             keepalive_timeout=self.limits.keepalive_expiry,
             ssl=self.ssl_context,
         )
-        return aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
             trust_env=False,
             auto_decompress=False,
         )
+        # aiohttp silently resends PUT and DELETE once when a connection drops, so a DELETE applied
+        # before the drop would come back 404. Whether to resend is the resilience layer's call (never
+        # for writes); aiohttp has no public switch, and its own TestClient flips this one.
+        session._retry_connection = False
+        return session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """One exchange, with the body read whole inside aiohttp (the client reads every body whole).
