@@ -25,6 +25,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from httpx_aiohttp import AiohttpTransport
 
+from events_gateway.upstream import default_transport
 from events_gateway.upstream.resilience import (
     BreakerPolicy,
     CircuitBreaker,
@@ -172,12 +173,13 @@ InnerFactory = Callable[[], httpx.AsyncBaseTransport]
 INNERS: dict[str, InnerFactory] = {
     "httpx": httpx.AsyncHTTPTransport,
     "aiohttp": aiohttp_transport,
+    "gateway": lambda: default_transport(max_connections=10),
 }
 
 
 @pytest.fixture(params=sorted(INNERS))
 def inner(request: pytest.FixtureRequest) -> InnerFactory:
-    """Both wires the gateway may run on: httpx's own and aiohttp's pool."""
+    """httpx's own wire, plain httpx-aiohttp, and the gateway's default (httpx-aiohttp, corrected)."""
     return INNERS[request.param]
 
 
