@@ -58,6 +58,7 @@ HTTPX_EXCEPTION_MAP: tuple[tuple[type[Exception], type[UpstreamError] | type[Ups
     (httpx.TooManyRedirects, UpstreamUnavailable, MSG_UNEXPECTED_STATUS),
     (httpx.HTTPStatusError, UpstreamUnavailable, MSG_UNEXPECTED_STATUS),
     (httpx.RequestError, UpstreamUnavailable, MSG_UNREACHABLE),
+    (httpx.HTTPError, UpstreamUnavailable, MSG_UNREACHABLE),  # the root, raised bare by some wrappers
     (httpx.InvalidURL, UpstreamMisuse, MSG_MISUSE),
     (httpx.CookieConflict, UpstreamMisuse, MSG_MISUSE),
     (httpx.StreamError, UpstreamMisuse, MSG_MISUSE),  # read twice, read after close
