@@ -134,7 +134,7 @@ class QueryLimitsExtension(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         query = self.execution_context.query
-        if query is not None and self.execution_context.graphql_document is None:
+        if query is not None:  # checked even when a cache already holds the parsed document
             self.check_text(query)
         yield
 
