@@ -70,6 +70,8 @@ async def gateway_for() -> AsyncIterator[GatewayFor]:
             if client is None:
                 client = UpstreamClient(UpstreamSettings(base_url=emulator.api_url, timeout=timeout))
                 stack.push_async_callback(client.aclose)
+            # The query limits have their own tests; here they must not refuse the big trees measured.
+            settings.setdefault("max_cost", 10**9)
             gateway_settings = Settings(upstream_url=emulator.api_url, **settings)
             return Gateway(client=client, settings=gateway_settings, schema=build_schema(gateway_settings))
 

@@ -112,6 +112,7 @@ class Loaders:
         self.store: dict[str, Resource] = {}
         self.deleted: set[str] = set()
         self._lists: dict[tuple[str, str, str | None], list[str]] = {}
+        self._windows: dict[tuple[ListQuery, Window], asyncio.Future[tuple[list[str], int]]] = {}
         self.by_id: DataLoader[str, Resource | None] = DataLoader(self._load_by_id, loop=loop)
         self.events_by_category: DataLoader[ChildKey, list[str]] = DataLoader(
             partial(self._load_children, EVENT), loop=loop
@@ -143,7 +144,9 @@ class Loaders:
         return [store[resource_id] for resource_id in ids if resource_id in store]
 
     def created(self, resource: Resource) -> None:
-        """A new child: remember it and append it to its parent's lists already loaded in this request."""
+        """A new object: remember it and append it to its parent's lists already loaded in this request
+        (top-level lists are read afresh)."""
+        self._windows.clear()
         self.remember(resource)
         kind, parent_id = kind_of(resource), resource.get("parent")
         if kind is None or not isinstance(parent_id, str):
@@ -155,9 +158,15 @@ class Loaders:
                 ids.append(resource["id"])
         self._count_child(parent_id, +1)
 
+    def updated(self, resource: Resource) -> None:
+        """A changed object: later reads of this request see the new copy (top-level lists afresh)."""
+        self._windows.clear()
+        self.remember(resource)
+
     def deleted_now(self, resource_id: str) -> None:
         """Gone upstream: later reads of this request see no object, in lookups and in lists alike."""
         parent_id = self.store.get(resource_id, {}).get("parent")
+        self._windows.clear()
         self.deleted.add(resource_id)
         self.store.pop(resource_id, None)
         self.by_id.clear(resource_id).prime(resource_id, None)
@@ -285,7 +294,17 @@ class Loaders:
     # ---- top-level lists -------------------------------------------------------------------------
 
     async def list_window(self, query: ListQuery, window: Window) -> tuple[list[Resource], int]:
-        """The resources of ``window`` in a top-level list, and the list's total.
+        """The resources of ``window`` in a top-level list, and the list's total; asked twice in one
+        request (two aliases), it is fetched once."""
+        key = (query, window)
+        task = self._windows.get(key)
+        if task is None:
+            task = self._windows[key] = asyncio.ensure_future(self._list_window(query, window))
+        ids, total = await asyncio.shield(task)
+        return self.resources(ids), total
+
+    async def _list_window(self, query: ListQuery, window: Window) -> tuple[list[str], int]:
+        """The ids of ``window`` in a top-level list, and the list's total.
 
         Only the pages covering the window are fetched: the first of them alone (its count tells how far
         the list goes, so no call is spent on a page past the end), then the others at once.
@@ -318,7 +337,7 @@ class Loaders:
 
     def _window_of(
         self, pages: dict[int, Page | None], wanted: range, size: int, window: Window
-    ) -> tuple[list[Resource], int]:
+    ) -> tuple[list[str], int]:
         rows: list[Resource] = []
         count = 0
         for number in wanted:
@@ -331,7 +350,7 @@ class Loaders:
         chosen = rows[start : start + window.first]
         for resource in chosen:
             self.remember(resource)
-        return chosen, count
+        return [resource["id"] for resource in chosen], count
 
     def _consistent(self, pages: list[Page | None], size: int) -> bool:
         """True when every full page is ``size`` long: the page numbers were mapped right."""

@@ -74,7 +74,7 @@ async def resolve_update_event(info: Info, id: strawberry.ID, input: UpdateResou
     event_id = check_id(id, "id")
     body = input.to_body(for_property=False)
     resource = await info.context.loaders.session.update_event(event_id, body)
-    info.context.loaders.remember(resource)
+    info.context.loaders.updated(resource)
     return Event.from_resource(resource)
 
 
@@ -102,7 +102,7 @@ async def resolve_update_event_property(
     property_id = check_id(id, "id")
     body = input.to_body(for_property=True)
     resource = await info.context.loaders.session.update_event_property(property_id, body)
-    info.context.loaders.remember(resource)
+    info.context.loaders.updated(resource)
     return EventProperty.from_resource(resource)
 
 
