@@ -20,6 +20,10 @@ from .settings import Settings, SettingsError
 DEFAULT_SHUTDOWN_TIMEOUT = 10.0
 
 
+class CannotListen(RuntimeError):
+    """``serve`` could not bind its address; the message says which and why."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="events-gateway", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -83,7 +87,16 @@ def _run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = settings.host if args.host is None else args.host
     port = settings.port if args.port is None else args.port
-    _run(serve(settings, host=host, port=port, shutdown_timeout=args.shutdown_timeout))
+    try:
+        _run(serve(settings, host=host, port=port, shutdown_timeout=args.shutdown_timeout))
+    except CannotListen as exc:
+        print(f"events-gateway: {exc}", file=sys.stderr)
+        return 1
+    except SettingsError as exc:
+        print(f"events-gateway: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C before the server was up: nothing to drain
+        return 130
     return 0
 
 
@@ -133,7 +146,10 @@ async def serve(
         runner = web.AppRunner(create_app(settings), shutdown_timeout=shutdown_timeout, handle_signals=False)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, host, port).start()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
         bound_port = runner.addresses[0][1]
         url = f"http://{_url_host(host)}:{bound_port}"
