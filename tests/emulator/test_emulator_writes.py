@@ -274,3 +274,20 @@ async def test_malformed_or_non_object_body_is_a_non_field_error(
         body = response.json()
         assert list(body) == [NON_FIELD_ERRORS]
         assert body[NON_FIELD_ERRORS][0].startswith(message_start)
+
+
+async def test_concurrent_writes_all_land_once(api: httpx.AsyncClient) -> None:
+    import asyncio
+
+    integration = await _integration(api)
+    before = (await api.get("/event/category")).json()["count"]
+    responses = await asyncio.gather(
+        *(
+            api.post("/event/category", json={"title": f"Parallel {n}", "integration": integration})
+            for n in range(20)
+        )
+    )
+    assert [r.status_code for r in responses] == [201] * 20
+    created = [r.json() for r in responses]
+    assert len({c["id"] for c in created}) == len({c["created_at"] for c in created}) == 20
+    assert (await api.get("/event/category")).json()["count"] == before + 20

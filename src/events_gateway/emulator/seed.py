@@ -7,7 +7,6 @@ Different workspaces get different ids.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -183,7 +182,11 @@ DEMO_CATALOG: Final[dict[str, tuple[int, list[tuple[str, str, list[Prop]]]]]] = 
                     ("method", "enum", True, "password,sso,magic_link", "Login method."),
                 ],
             ),
-            ("Profile Viewed", "The user opened their profile.", [_PLATFORM]),
+            (
+                "Profile Viewed",
+                "The user opened their profile.",
+                [_PLATFORM, ("section", "enum", False, "overview,settings,billing", "Profile tab opened.")],
+            ),
             (
                 "Password Reset Clicked",
                 "A password reset was asked for.",
@@ -220,7 +223,7 @@ class _Stamps:
 
 def _usage(object_id: str) -> int:
     """A stable, spread-out ``external_usage`` so the catalog's default sort is meaningful."""
-    return int.from_bytes(hashlib.sha256(object_id.encode()).digest()[:4], "big") % 5000
+    return int(object_id[:8], 16) % 5000
 
 
 def _integrations(workspace: str, stamps: _Stamps) -> list[NewIntegration]:
