@@ -23,8 +23,9 @@ ASSETS_PREFIX = "/graphql/assets"
 
 #: The query GraphiQL opens with: the whole hierarchy in one request.
 DEMO_QUERY = """\
-# Every event category, with its events, with their properties: one GraphQL
-# request, answered with a few batched REST calls. Press Ctrl-Enter to run it.
+# Every event category, with its events,
+# with their properties: one GraphQL request,
+# a few batched REST calls. Ctrl-Enter runs it.
 query CategoriesEventsProperties {
   eventCategories(first: 10) {
     totalCount
