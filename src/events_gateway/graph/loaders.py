@@ -176,7 +176,7 @@ class Loaders:
     def _count_child(self, parent_id: str, change: int) -> None:
         parent = self.store.get(parent_id)
         if parent is not None and isinstance(parent.get("children_count"), int):
-            self.store[parent_id] = {**parent, "children_count": max(0, parent["children_count"] + change)}
+            self.remember({**parent, "children_count": max(0, parent["children_count"] + change)})
 
     async def children(self, kind: str, parent_id: str, title: str | None) -> list[Resource]:
         """The children of ``kind`` under one parent, in the stable order, through the batching loader."""

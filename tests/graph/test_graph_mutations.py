@@ -1,0 +1,260 @@
+"""The seven mutations: what they send, what they return, and what later reads of the same request see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from events_gateway.emulator import RunningEmulator
+
+Gateway = Rest = Any  # fixtures' types live in conftest.py; tests get them as fixtures
+
+OWNER = "11111111-2222-4333-8444-555555555555"
+
+
+async def _category(emulator: RunningEmulator, rest: Rest) -> dict[str, Any]:
+    return (await rest(emulator, "/event/category"))[0]
+
+
+async def _event(emulator: RunningEmulator, rest: Rest) -> dict[str, Any]:
+    return (await rest(emulator, "/event/events"))[0]
+
+
+async def test_create_event_category(emulator: RunningEmulator, gateway: Gateway, rest: Rest) -> None:
+    integration = (await _category(emulator, rest))["integration"]
+    data = await gateway.data(
+        """mutation($i: ID!) { createEventCategory(input: {title: "Billing", integrationId: $i,
+            description: "Invoices", owners: ["%s"]}) { id title description integrationId owners } }"""
+        % OWNER,
+        {"i": integration},
+    )
+    created = data["createEventCategory"]
+    assert created["title"] == "Billing"
+    assert created["integrationId"] == integration
+    [upstream] = await rest(emulator, f"/event/category/{created['id']}")
+    assert upstream["description"] == "Invoices"
+    assert upstream["owners"] == [OWNER]
+
+
+async def test_create_event_defaults_its_integration_to_the_category(
+    emulator: RunningEmulator, gateway: Gateway, rest: Rest
+) -> None:
+    category = await _category(emulator, rest)
+    data = await gateway.data(
+        """mutation($c: ID!) { createEvent(input: {title: "Refund Issued", categoryId: $c, pii: true}) {
+            id title pii integrationId category { id } } }""",
+        {"c": category["id"]},
+    )
+    created = data["createEvent"]
+    assert created["integrationId"] == category["integration"]
+    assert created["category"] == {"id": category["id"]}
+    [upstream] = await rest(emulator, f"/event/events/{created['id']}")
+    assert upstream["parent"] == category["id"]
+    assert upstream["pii"] is True
+
+
+async def test_a_created_event_shows_in_lists_read_earlier_in_the_request(
+    emulator: RunningEmulator, gateway: Gateway, rest: Rest
+) -> None:
+    category = await _category(emulator, rest)
+    data = await gateway.data(
+        """mutation($c: ID!) {
+            before: createEventProperty(input: {title: "warmup", eventId: "%s"}) {
+                event { category { events { totalCount } } } }
+            createEvent(input: {title: "Brand New", categoryId: $c}) {
+                category { childrenCount events { totalCount nodes { title } } } }
+        }"""
+        % (await rest(emulator, "/event/events", parent_id=category["id"]))[0]["id"],
+        {"c": category["id"]},
+    )
+    before = data["before"]["event"]["category"]["events"]["totalCount"]
+    after = data["createEvent"]["category"]
+    assert after["events"]["totalCount"] == before + 1
+    assert after["events"]["nodes"][-1] == {"title": "Brand New"}
+    assert after["childrenCount"] == before + 1
+
+
+async def test_create_event_property_with_its_extras(
+    emulator: RunningEmulator, gateway: Gateway, rest: Rest
+) -> None:
+    event = await _event(emulator, rest)
+    data = await gateway.data(
+        """mutation($e: ID!) { createEventProperty(input: {title: "plan", eventId: $e, type: "enum",
+            enumValues: "free,pro", isRequired: true, regex: "^[a-z]+$", isArrayType: false}) {
+            id type enumValues isRequired regex isArrayType integrationId event { id } } }""",
+        {"e": event["id"]},
+    )
+    created = data["createEventProperty"]
+    assert created["event"] == {"id": event["id"]}
+    assert created["integrationId"] == event["integration"]
+    [upstream] = await rest(emulator, f"/event/event_properties/{created['id']}")
+    assert (upstream["type"], upstream["enum_values"], upstream["is_required"], upstream["regex"]) == (
+        "enum",
+        "free,pro",
+        True,
+        "^[a-z]+$",
+    )
+
+
+async def test_update_sends_only_the_given_fields(
+    emulator: RunningEmulator, gateway: Gateway, rest: Rest
+) -> None:
+    event = await _event(emulator, rest)
+    await gateway.data(
+        """mutation($id: ID!) { updateEvent(id: $id, input: {definition: "# Docs", owners: ["%s"]}) { id } }"""
+        % OWNER,
+        {"id": event["id"]},
+    )
+    [upstream] = await rest(emulator, f"/event/events/{event['id']}")
+    assert upstream["definition"] == "# Docs"
+    assert upstream["owners"] == [OWNER]
+    assert upstream["description"] == event["description"]  # absent: left alone
+    assert upstream["title"] == event["title"]
+
+
+async def test_update_with_explicit_null_clears_the_field(
+    emulator: RunningEmulator, gateway: Gateway, rest: Rest
+) -> None:
+    event = await _event(emulator, rest)
+    assert event["description"]
+    data = await gateway.data(
+        """mutation($id: ID!) { updateEvent(id: $id, input: {description: null, tags: null}) {
+            description tags } }""",
+        {"id": event["id"]},
+    )
+    assert data["updateEvent"] == {"description": "", "tags": []}
+    [upstream] = await rest(emulator, f"/event/events/{event['id']}")
+    assert upstream["description"] == ""
+    assert upstream["title"] == event["title"]
+
+
+async def test_updated_objects_are_read_fresh_in_the_same_request(
+    emulator: RunningEmulator, gateway: Gateway, rest: Rest
+) -> None:
+    event = await _event(emulator, rest)
+    data = await gateway.data(
+        """mutation($id: ID!) {
+            updateEvent(id: $id, input: {verified: true}) { verified category { events { nodes { id verified } } } }
+        }""",
+        {"id": event["id"]},
+    )
+    nodes = {n["id"]: n["verified"] for n in data["updateEvent"]["category"]["events"]["nodes"]}
+    assert nodes[event["id"]] is True
+
+
+async def test_update_event_property(emulator: RunningEmulator, gateway: Gateway, rest: Rest) -> None:
+    prop = (await rest(emulator, "/event/event_properties"))[0]
+    data = await gateway.data(
+        """mutation($id: ID!) { updateEventProperty(id: $id, input: {isRequired: false, type: "number",
+            title: "renamed"}) { title type isRequired } }""",
+        {"id": prop["id"]},
+    )
+    assert data["updateEventProperty"] == {"title": "renamed", "type": "number", "isRequired": False}
+    [upstream] = await rest(emulator, f"/event/event_properties/{prop['id']}")
+    assert (upstream["title"], upstream["type"]) == ("renamed", "number")
+
+
+async def test_delete_event_is_gone_from_later_reads(
+    emulator: RunningEmulator, gateway: Gateway, rest: Rest
+) -> None:
+    category = await _category(emulator, rest)
+    events = await rest(emulator, "/event/events", parent_id=category["id"])
+    doomed, other = events[0]["id"], events[1]["id"]
+    data = await gateway.data(
+        """mutation($doomed: ID!, $other: ID!) {
+            before: updateEvent(id: $other, input: {pii: false}) { category { events { totalCount nodes { id } } } }
+            deleteEvent(id: $doomed) { id deleted }
+            after: updateEvent(id: $other, input: {pii: true}) { category { events { totalCount nodes { id } } } }
+        }""",
+        {"doomed": doomed, "other": other},
+    )
+    assert data["deleteEvent"] == {"id": doomed, "deleted": True}
+    before, after = data["before"]["category"]["events"], data["after"]["category"]["events"]
+    assert doomed in [node["id"] for node in before["nodes"]]
+    assert [node["id"] for node in after["nodes"]] == [n["id"] for n in before["nodes"] if n["id"] != doomed]
+    assert after["totalCount"] == before["totalCount"] - 1
+    assert await gateway.contexts[-1].loaders.by_id.load(doomed) is None
+    assert [e["id"] for e in await rest(emulator, "/event/events", parent_id=category["id"])] == [
+        e["id"] for e in events[1:]
+    ]
+
+
+async def test_a_deleted_object_is_not_found_later_in_the_request(
+    emulator: RunningEmulator, gateway: Gateway, rest: Rest
+) -> None:
+    prop = (await rest(emulator, "/event/event_properties"))[0]
+    result = await gateway.run(
+        """mutation($id: ID!) {
+            deleteEventProperty(id: $id) { id deleted }
+            updateEventProperty(id: $id, input: {isRequired: true}) { id }
+        }""",
+        {"id": prop["id"]},
+    )
+    assert result.data is None  # the second field is non-null, so its NOT_FOUND nulls the whole data
+    assert result.errors is not None
+    assert result.errors[0].extensions == {"code": "NOT_FOUND"}
+    assert result.errors[0].path == ["updateEventProperty"]
+    remaining = await rest(emulator, "/event/event_properties", parent_id=prop["parent"])
+    assert prop["id"] not in [p["id"] for p in remaining]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "field"),
+    [
+        ('createEventCategory(input: {title: "  ", integrationId: "%(uuid)s"}) { id }', "title"),
+        ('createEventCategory(input: {title: "A", integrationId: "nope"}) { id }', "integrationId"),
+        ('createEvent(input: {title: "A", categoryId: "%(uuid)s", owners: ["bad"]}) { id }', "owners"),
+        ('createEvent(input: {title: "A", categoryId: "nope"}) { id }', "categoryId"),
+        ('createEventProperty(input: {title: "A", eventId: "%(uuid)s", type: "colour"}) { id }', "type"),
+        ('createEventProperty(input: {title: "A", eventId: "%(uuid)s", type: "enum"}) { id }', "enumValues"),
+        ('createEventProperty(input: {title: "A", eventId: "%(uuid)s", regex: "(("}) { id }', "regex"),
+        ('updateEvent(id: "%(uuid)s", input: {title: ""}) { id }', "title"),
+        ('updateEvent(id: "%(uuid)s", input: {isRequired: true}) { id }', "isRequired"),
+        ('updateEventProperty(id: "x", input: {pii: true}) { id }', "id"),
+        ('deleteEvent(id: "x") { id }', "id"),
+        ('deleteEventProperty(id: "12") { id }', "id"),
+    ],
+)
+async def test_inputs_are_checked_before_any_call(
+    emulator: RunningEmulator, gateway: Gateway, admin_for: Any, mutation: str, field: str
+) -> None:
+    admin = admin_for(emulator)
+    await admin.reset()
+    result = await gateway.run(
+        "mutation { " + mutation % {"uuid": "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"} + " }"
+    )
+    assert result.errors is not None
+    [error] = result.errors
+    assert error.extensions is not None
+    assert error.extensions["code"] == "BAD_USER_INPUT"
+    assert error.extensions["field"] == field
+    assert field in error.extensions["fieldErrors"]
+    assert (await admin.stats())["total"] == 0
+
+
+async def test_create_event_under_a_missing_category_is_bad_user_input(gateway: Gateway) -> None:
+    result = await gateway.run(
+        'mutation { createEvent(input: {title: "A", categoryId: "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"}) { id } }'
+    )
+    assert result.errors is not None
+    assert result.errors[0].extensions is not None
+    assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    assert result.errors[0].extensions["field"] == "categoryId"
+
+
+async def test_upstream_validation_errors_name_the_input_field(
+    emulator: RunningEmulator, gateway: Gateway, rest: Rest
+) -> None:
+    category = await _category(emulator, rest)
+    result = await gateway.run(
+        """mutation($c: ID!) { createEvent(input: {title: "A", categoryId: $c,
+            integrationId: "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"}) { id } }""",
+        {"c": category["id"]},
+    )
+    assert result.errors is not None
+    extensions = result.errors[0].extensions
+    assert extensions is not None
+    assert extensions["code"] == "BAD_USER_INPUT"
+    assert "integrationId" in extensions["fieldErrors"]
+    assert all(isinstance(message, str) for message in extensions["fieldErrors"]["integrationId"])
