@@ -55,7 +55,9 @@ class CircuitOpen(httpx.TransportError):
     ``UpstreamUnavailable`` (``UPSTREAM_UNAVAILABLE``). ``retry_in`` is the cool-down left, in seconds.
     """
 
-    def __init__(self, message: str, *, origin: str, retry_in: float, request: httpx.Request) -> None:
+    def __init__(
+        self, message: str, *, request: httpx.Request | None = None, origin: str = "", retry_in: float = 0.0
+    ) -> None:
         super().__init__(message, request=request)
         self.origin = origin
         self.retry_in = retry_in

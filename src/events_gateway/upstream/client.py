@@ -15,7 +15,8 @@ Example::
 
 Every request goes to ``<base_url><route>/`` (always a trailing slash) with ids in paths normalised to
 hyphenated lower case, ``Accept: application/json``, and ``Content-Type: application/json`` on writes.
-Retries, circuit breaking and deadlines belong to a transport wrapped around :func:`default_transport`.
+Retries, circuit breaking and deadlines belong to ``resilience.ResilientTransport``, wrapped around
+:func:`default_transport` when no transport is given.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from ._exceptions import (
 from ._transport import default_transport
 from .errors import Unauthenticated, UpstreamError, UpstreamMisuse, UpstreamUnavailable
 from .filters import Filter, Sort
+from .resilience import BreakerPolicy, CircuitBreaker, ResilientTransport, RetryPolicy
 
 logger = logging.getLogger("events_gateway.upstream")
 
@@ -103,6 +105,8 @@ class UpstreamSettings:
         connect_timeout: seconds to open a connection.
         max_connections: size of the process-wide pool; the default lets 100 calls run at once unqueued.
         extra: free-form options for transport wrappers; the client itself reads none.
+        retry: how idempotent calls are retried (see ``resilience.py``).
+        breaker: when the upstream's circuit opens; ``None`` turns circuit breaking off.
     """
 
     base_url: str
@@ -110,6 +114,8 @@ class UpstreamSettings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     extra: Mapping[str, Any] = field(default_factory=dict)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy | None = field(default_factory=BreakerPolicy)
 
     def __post_init__(self) -> None:
         try:
@@ -135,8 +141,15 @@ class UpstreamClient:
         self._base = str(base).rstrip("/")
         self._base_path = base.path.rstrip("/")
         self._origin = _origin(base)
+        #: The upstream's circuit breaker (its ``state(origin)`` / ``add_listener`` feed metrics), or
+        #: ``None`` when a transport was given: that one is used as is, wrappers included.
+        self.breaker: CircuitBreaker | None = None
+        if transport is None:
+            self.breaker = CircuitBreaker(settings.breaker) if settings.breaker is not None else None
+            inner = default_transport(max_connections=settings.max_connections)
+            transport = ResilientTransport(inner, settings.retry, self.breaker)
         self._http = httpx.AsyncClient(
-            transport=transport or default_transport(max_connections=settings.max_connections),
+            transport=transport,
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             headers=_BASE_HEADERS,
             # One pool serves every caller: a stored cookie would leak from one caller's key to the next.
