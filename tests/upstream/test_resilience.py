@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -724,3 +725,15 @@ def test_a_failing_listener_does_not_break_the_breaker(clock: FakeTime) -> None:
 def test_origin_spells_out_the_default_port() -> None:
     assert origin_of(httpx.URL("https://api.secoda.co/api/v1/event/events/")) == "https://api.secoda.co:443"
     assert origin_of(httpx.URL("http://127.0.0.1:8080/x")) == "http://127.0.0.1:8080"
+
+
+def test_the_public_surface_is_what_the_docs_list() -> None:
+    from events_gateway.upstream import resilience
+
+    assert len(resilience.__all__) == len(set(resilience.__all__))
+    for name in resilience.__all__:
+        assert hasattr(resilience, name), name
+    documented = (Path(__file__).parents[2] / "docs" / "resilience.md").read_text(encoding="utf-8")
+    for name in resilience.__all__:
+        if not name.startswith(("DEFAULT_", "RETRY")):
+            assert f"`{name}" in documented, name
