@@ -24,9 +24,9 @@ async def _event(emulator: RunningEmulator, rest: Rest) -> dict[str, Any]:
 async def test_create_event_category(emulator: RunningEmulator, gateway: Gateway, rest: Rest) -> None:
     integration = (await _category(emulator, rest))["integration"]
     data = await gateway.data(
-        """mutation($i: ID!) { createEventCategory(input: {title: "Billing", integrationId: $i,
-            description: "Invoices", owners: ["%s"]}) { id title description integrationId owners } }"""
-        % OWNER,
+        f"""mutation($i: ID!) {{ createEventCategory(input: {{title: "Billing", integrationId: $i,
+            description: "Invoices", owners: ["{OWNER}"]}}) {{
+            id title description integrationId owners }} }}""",
         {"i": integration},
     )
     created = data["createEventCategory"]
@@ -59,13 +59,12 @@ async def test_a_created_event_shows_in_lists_read_earlier_in_the_request(
 ) -> None:
     category = await _category(emulator, rest)
     data = await gateway.data(
-        """mutation($c: ID!) {
-            before: createEventProperty(input: {title: "warmup", eventId: "%s"}) {
-                event { category { events { totalCount } } } }
-            createEvent(input: {title: "Brand New", categoryId: $c}) {
-                category { childrenCount events { totalCount nodes { title } } } }
-        }"""
-        % (await rest(emulator, "/event/events", parent_id=category["id"]))[0]["id"],
+        """mutation($c: ID!) {{
+            before: createEventProperty(input: {{title: "warmup", eventId: "{}"}}) {{
+                event {{ category {{ events {{ totalCount }} }} }} }}
+            createEvent(input: {{title: "Brand New", categoryId: $c}}) {{
+                category {{ childrenCount events {{ totalCount nodes {{ title }} }} }} }}
+        }}""".format((await rest(emulator, "/event/events", parent_id=category["id"]))[0]["id"]),
         {"c": category["id"]},
     )
     before = data["before"]["event"]["category"]["events"]["totalCount"]
@@ -102,8 +101,8 @@ async def test_update_sends_only_the_given_fields(
 ) -> None:
     event = await _event(emulator, rest)
     await gateway.data(
-        """mutation($id: ID!) { updateEvent(id: $id, input: {definition: "# Docs", owners: ["%s"]}) { id } }"""
-        % OWNER,
+        f"""mutation($id: ID!) {{ updateEvent(id: $id,
+            input: {{definition: "# Docs", owners: ["{OWNER}"]}}) {{ id }} }}""",
         {"id": event["id"]},
     )
     [upstream] = await rest(emulator, f"/event/events/{event['id']}")
@@ -135,7 +134,8 @@ async def test_updated_objects_are_read_fresh_in_the_same_request(
     event = await _event(emulator, rest)
     data = await gateway.data(
         """mutation($id: ID!) {
-            updateEvent(id: $id, input: {verified: true}) { verified category { events { nodes { id verified } } } }
+            updateEvent(id: $id, input: {verified: true}) {
+                verified category { events { nodes { id verified } } } }
         }""",
         {"id": event["id"]},
     )
@@ -163,9 +163,11 @@ async def test_delete_event_is_gone_from_later_reads(
     doomed, other = events[0]["id"], events[1]["id"]
     data = await gateway.data(
         """mutation($doomed: ID!, $other: ID!) {
-            before: updateEvent(id: $other, input: {pii: false}) { category { events { totalCount nodes { id } } } }
+            before: updateEvent(id: $other, input: {pii: false}) {
+                category { events { totalCount nodes { id } } } }
             deleteEvent(id: $doomed) { id deleted }
-            after: updateEvent(id: $other, input: {pii: true}) { category { events { totalCount nodes { id } } } }
+            after: updateEvent(id: $other, input: {pii: true}) {
+                category { events { totalCount nodes { id } } } }
         }""",
         {"doomed": doomed, "other": other},
     )
@@ -235,7 +237,8 @@ async def test_inputs_are_checked_before_any_call(
 
 async def test_create_event_under_a_missing_category_is_bad_user_input(gateway: Gateway) -> None:
     result = await gateway.run(
-        'mutation { createEvent(input: {title: "A", categoryId: "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"}) { id } }'
+        'mutation { createEvent(input: {title: "A", categoryId: "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"}) '
+        "{ id } }"
     )
     assert result.errors is not None
     assert result.errors[0].extensions is not None

@@ -23,7 +23,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Final
+from typing import Final, TypeVar
 
 from aiodataloader import DataLoader
 
@@ -33,6 +33,8 @@ from ..upstream.errors import NotFound, UpstreamUnavailable
 from ..upstream.filters import CATEGORY, EVENT, EVENT_PROPERTY, STABLE_SORT, Filter, and_, exact, in_
 from .errors import MissingKey
 from .pagination import Window
+
+T = TypeVar("T")
 
 #: ``(parent id, title filter or None)``: one children list of one parent.
 ChildKey = tuple[str, str | None]
@@ -91,6 +93,15 @@ class ListQuery:
     integration_id: str | None = None
 
 
+async def _settle(jobs: list[Awaitable[T]]) -> list[T | Exception]:
+    """Run ``jobs`` at once; each one's failure stays its own (a loader hands it to its keys alone)."""
+    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+            raise outcome  # cancellation and exits are not a key's failure
+    return outcomes  # type: ignore[return-value]  # BaseExceptions were re-raised above
+
+
 class _CapReached(Exception):
     """A catalog filter matched more than List Resources serves; the caller narrows it."""
 
@@ -113,12 +124,19 @@ class Loaders:
         self.deleted: set[str] = set()
         self._lists: dict[tuple[str, str, str | None], list[str]] = {}
         self._windows: dict[tuple[ListQuery, Window], asyncio.Future[tuple[list[str], int]]] = {}
-        self.by_id: DataLoader[str, Resource | None] = DataLoader(self._load_by_id, loop=loop)
+        # aiodataloader hands an Exception found in a batch's results to that key alone, as its failure;
+        # its annotations do not say so, hence the ignores.
+        self.by_id: DataLoader[str, Resource | None] = DataLoader(
+            self._load_by_id,  # type: ignore[arg-type]
+            loop=loop,
+        )
         self.events_by_category: DataLoader[ChildKey, list[str]] = DataLoader(
-            partial(self._load_children, EVENT), loop=loop
+            partial(self._load_children, EVENT),  # type: ignore[arg-type]
+            loop=loop,
         )
         self.properties_by_event: DataLoader[ChildKey, list[str]] = DataLoader(
-            partial(self._load_children, EVENT_PROPERTY), loop=loop
+            partial(self._load_children, EVENT_PROPERTY),  # type: ignore[arg-type]
+            loop=loop,
         )
 
     # ---- the store -------------------------------------------------------------------------------
@@ -186,18 +204,21 @@ class Loaders:
 
     # ---- by id -----------------------------------------------------------------------------------
 
-    async def _load_by_id(self, ids: list[str]) -> list[Resource | None]:
+    async def _load_by_id(self, ids: list[str]) -> list[Resource | Exception | None]:
         session = self.session
         if self.settings.batching == "per-parent":
-            found = await asyncio.gather(*(self._get_one(session, resource_id) for resource_id in ids))
+            found = await _settle([self._get_one(session, resource_id) for resource_id in ids])
             for resource in found:
-                if resource is not None:
+                if isinstance(resource, dict):
                     self.remember(resource)
             return list(found)
         chunks = self._chunks(ids, lambda chunk: in_("id", chunk), expected=lambda _: 1)
-        batches = await asyncio.gather(*(self._catalog(in_("id", chunk), len(chunk)) for chunk in chunks))
-        by_id: dict[str, Resource] = {}
-        for batch in batches:
+        batches = await _settle([self._catalog(in_("id", chunk), len(chunk)) for chunk in chunks])
+        by_id: dict[str, Resource | Exception] = {}
+        for chunk, batch in zip(chunks, batches, strict=True):
+            if isinstance(batch, Exception):  # only this chunk's lookups fail
+                by_id.update(dict.fromkeys(chunk, batch))
+                continue
             for resource in batch:
                 by_id[resource["id"]] = resource
                 self.remember(resource)
@@ -211,19 +232,23 @@ class Loaders:
 
     # ---- children by parent ----------------------------------------------------------------------
 
-    async def _load_children(self, kind: str, keys: list[ChildKey]) -> list[list[str]]:
+    async def _load_children(self, kind: str, keys: list[ChildKey]) -> list[list[str] | Exception]:
         self.session  # noqa: B018  # fail with UNAUTHENTICATED before planning anything
         found: dict[ChildKey, list[str]] = {key: [] for key in keys}
+        failed: dict[ChildKey, Exception] = {}
         if self.settings.batching == "per-parent":
-            lists = await asyncio.gather(*(self._children_of_one(kind, key) for key in keys))
-            for key, resources in zip(keys, lists, strict=True):
-                found[key] = self._take(resources)
+            lists = await _settle([self._children_of_one(kind, key) for key in keys])
+            for key, outcome in zip(keys, lists, strict=True):
+                if isinstance(outcome, Exception):
+                    failed[key] = outcome
+                else:
+                    found[key] = self._take(outcome)
         else:
             by_title: dict[str | None, list[str]] = {}
             for parent_id, title in keys:
                 by_title.setdefault(title, []).append(parent_id)
-            jobs = [
-                self._children_chunk(kind, chunk, title)
+            chunks = [
+                (title, chunk)
                 for title, parents in by_title.items()
                 for chunk in self._chunks(
                     parents,
@@ -231,16 +256,21 @@ class Loaders:
                     expected=self._children_count,
                 )
             ]
-            for title, resources in await asyncio.gather(*jobs):
-                for resource in resources:
+            outcomes = await _settle([self._children_chunk(kind, chunk, title) for title, chunk in chunks])
+            for (title, chunk), outcome in zip(chunks, outcomes, strict=True):
+                if isinstance(outcome, Exception):  # only this chunk's parents fail; the others still answer
+                    failed.update({(parent_id, title): outcome for parent_id in chunk})
+                    continue
+                for resource in outcome:
                     parent = resource.get("parent")
                     ids = found.get((parent, title)) if isinstance(parent, str) else None
                     if ids is not None and resource["id"] not in self.deleted:
                         ids.append(resource["id"])
                         self.remember(resource)
         for (parent_id, title), ids in found.items():
-            self._lists[(kind, parent_id, title)] = ids
-        return [found[key] for key in keys]
+            if (parent_id, title) not in failed:
+                self._lists[(kind, parent_id, title)] = ids
+        return [failed.get(key) or found[key] for key in keys]
 
     def _take(self, resources: list[Resource]) -> list[str]:
         for resource in resources:
@@ -258,9 +288,7 @@ class Loaders:
         count = parent.get("children_count") if parent is not None else None
         return count if isinstance(count, int) else None
 
-    async def _children_chunk(
-        self, kind: str, parents: list[str], title: str | None
-    ) -> tuple[str | None, list[Resource]]:
+    async def _children_chunk(self, kind: str, parents: list[str], title: str | None) -> list[Resource]:
         counts = [self._children_count(parent_id) for parent_id in parents]
         expected = None if title is not None or None in counts else sum(c or 0 for c in counts)
         try:
@@ -269,14 +297,14 @@ class Loaders:
             )
         except _CapReached:
             if len(parents) == 1:  # more children than the catalog serves: the per-parent route has no cap
-                return title, await self._children_of_one(kind, (parents[0], title))
+                return await self._children_of_one(kind, (parents[0], title))
             half = len(parents) // 2
             parts = await asyncio.gather(
                 self._children_chunk(kind, parents[:half], title),
                 self._children_chunk(kind, parents[half:], title),
             )
-            return title, [resource for _, part in parts for resource in part]
-        return title, resources
+            return [resource for part in parts for resource in part]
+        return resources
 
     async def _children_of_one(self, kind: str, key: ChildKey) -> list[Resource]:
         """One parent's children through its own route (the fallback for upstreams without the catalog)."""
