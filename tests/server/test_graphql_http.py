@@ -22,7 +22,8 @@ def titles(body: dict[str, object]) -> set[str]:
 async def test_post_query_answers_with_the_callers_workspace(gateway: str, http: httpx.AsyncClient) -> None:
     response = await http.post(f"{gateway}/graphql", json={"query": CATEGORY_TITLES}, headers=DEMO_AUTH)
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("application/json")
+    # httpx sends "Accept: */*", which the spec's preferred type satisfies
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
     body = response.json()
     assert "errors" not in body
     assert "Landing Page" in titles(body)
@@ -61,7 +62,8 @@ async def test_malformed_json_body_is_a_400_with_a_json_error(gateway: str, http
     )
     assert response.status_code == 400
     error = response.json()["errors"][0]
-    assert error["message"] == "Unable to parse request body as JSON"
+    assert error["message"].startswith("The request body is not valid JSON")
+    assert error["extensions"]["code"] == "BAD_REQUEST"
     assert error["extensions"]["requestId"] == response.headers["x-request-id"]
 
 

@@ -1,12 +1,26 @@
-"""The outermost middleware: nothing unexpected leaves the gateway as a traceback.
+"""Failures outside GraphQL execution: the refusals of ``/graphql`` and the outermost catch-all middleware.
 
-aiohttp's own status exceptions (404, 405, …) pass through untouched; anything else is logged with its
-traceback and the request id, and the client gets a GraphQL-shaped 500 carrying only that id.
+``RequestRefused`` is how the HTTP layer says no before anything executes (a body that is not JSON, a
+media type the gateway cannot answer in, a mutation over GET, …); the view renders it with
+:func:`error_body`, so every refusal reads like a GraphQL error with an ``extensions.code``:
+
+====  ==========================  ==================================================================
+415   UNSUPPORTED_MEDIA_TYPE      a POST body that is not ``application/json`` in UTF-8
+406   NOT_ACCEPTABLE              ``Accept`` names neither response media type
+405   METHOD_NOT_ALLOWED          a mutation over GET (``Allow: POST``), or a method other than GET/POST
+413   PAYLOAD_TOO_LARGE           a body over the server's size bound
+400   BAD_REQUEST                 anything else that is not a well-formed GraphQL-over-HTTP request
+====  ==========================  ==================================================================
+
+aiohttp's own status exceptions (404, 405, …) pass the middleware untouched; anything else is logged with
+its traceback and the request id, and the client gets a GraphQL-shaped 500 carrying only that id.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -16,6 +30,31 @@ from .request_id import ensure_request_id
 logger = logging.getLogger("events_gateway.server")
 
 INTERNAL_ERROR_MESSAGE = "Internal server error; quote the request id when reporting it."
+
+BAD_REQUEST: Final = "BAD_REQUEST"
+NOT_ACCEPTABLE: Final = "NOT_ACCEPTABLE"
+UNSUPPORTED_MEDIA_TYPE: Final = "UNSUPPORTED_MEDIA_TYPE"
+METHOD_NOT_ALLOWED: Final = "METHOD_NOT_ALLOWED"
+PAYLOAD_TOO_LARGE: Final = "PAYLOAD_TOO_LARGE"
+NOT_FOUND: Final = "NOT_FOUND"
+
+
+class RequestRefused(Exception):
+    """``/graphql`` refuses a request before executing anything; rendered as a GraphQL-shaped error.
+
+    Example::
+
+        raise RequestRefused(415, UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json.")
+    """
+
+    def __init__(
+        self, status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
 
 
 def error_body(message: str, *, code: str, request_id: str) -> dict[str, object]:

@@ -1,26 +1,64 @@
-"""``/graphql``: Strawberry's aiohttp view, given the caller's key and request id, and our GraphiQL page.
+"""``/graphql``: Strawberry's aiohttp view, held to GraphQL over HTTP, given the caller's key and request id.
 
 The key comes from ``Authorization: Bearer <key>``, else the configured fallback key, else none (the
-graph layer then answers ``UNAUTHENTICATED``). Queries are allowed over GET so that CDNs can cache them;
-a mutation over GET is refused with 405, as the GraphQL-over-HTTP spec asks, before anything runs.
+graph layer then answers ``UNAUTHENTICATED``). What the GraphQL-over-HTTP spec asks of the endpoint is
+spread over small modules, each wired in through one of Strawberry's hooks here:
+
+- ``negotiation``: the response media type from ``Accept`` (406 when none fits), the body's type (415);
+- ``request``: the request parameters, strictly read (400 for anything malformed, batches included);
+- ``response``: ``data`` only when execution started, a code on every error, the status code;
+- ``caching``: ``Vary`` and ``Cache-Control: private`` on GET answers.
+
+Queries are allowed over GET so that CDNs can cache them; a mutation over GET is refused with 405 before
+anything runs. Every refusal is a GraphQL-shaped body with an ``extensions.code`` (see ``errors``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import strawberry
-from aiohttp import web
-from cross_web import HTTPException
+from aiohttp import hdrs, web
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import GraphQLView
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 
 from ..graph import GraphContext, make_context
 from ..settings import Settings
-from .errors import error_body
+from .caching import add_cache_headers
+from .errors import (
+    BAD_REQUEST,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    PAYLOAD_TOO_LARGE,
+    RequestRefused,
+    error_body,
+)
 from .graphiql import GraphiQLPage
 from .keys import CLIENT_KEY
+from .negotiation import (
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    check_request_body_type,
+    response_media_type,
+)
+from .request import parameters_from_body, parameters_from_query_string
 from .request_id import ensure_request_id
+from .response import (
+    GRAPHQL_VALIDATION_FAILED,
+    OPERATION_RESOLUTION_FAILURE,
+    response_body,
+    status_for,
+)
+
+#: The media type chosen for this request's answer (absent while the GraphiQL page is being served).
+MEDIA_TYPE_KEY = web.RequestKey("media_type", str)
+
+MISSING_QUERY_MESSAGE = "The request has no 'query': send the GraphQL document as the 'query' parameter."
+TOO_LARGE_MESSAGE = "The request body is over {limit} bytes, more than this server accepts."
 
 
 def bearer_key(request: web.Request) -> str | None:
@@ -33,7 +71,7 @@ def bearer_key(request: web.Request) -> str | None:
 
 
 class GatewayView(GraphQLView[GraphContext, None]):
-    """The GraphQL endpoint: one context per request, JSON error bodies, our own GraphiQL."""
+    """The GraphQL endpoint: one context per request, GraphQL over HTTP at the edges, our own GraphiQL."""
 
     def __init__(self, schema: strawberry.Schema, *, settings: Settings, graphiql: GraphiQLPage | None):
         super().__init__(
@@ -59,14 +97,72 @@ class GatewayView(GraphQLView[GraphContext, None]):
             raise web.HTTPNotFound()
         return self._graphiql.render()
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
+    async def get_sub_response(self, request: web.Request) -> web.Response:
+        return web.Response(content_type=request.get(MEDIA_TYPE_KEY, GRAPHQL_RESPONSE_JSON), charset="utf-8")
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        if request.method == hdrs.METH_GET:
+            return parameters_from_query_string(request.query_params)
+        check_request_body_type(request.headers.get(hdrs.CONTENT_TYPE))
         try:
-            return await self.run(request=request)
+            body = await request.get_body()
+        except web.HTTPRequestEntityTooLarge:
+            limit = cast(web.Request, request.request).client_max_size  # type: ignore[attr-defined]
+            raise RequestRefused(413, PAYLOAD_TOO_LARGE, TOO_LARGE_MESSAGE.format(limit=limit)) from None
+        return parameters_from_body(body)
+
+    async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        return cast(GraphQLHTTPResponse, response_body(result, request_id=ensure_request_id(request)))
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: web.Response
+    ) -> web.Response:
+        sub_response.text = self.encode_json_string(response_data)
+        if isinstance(response_data, dict):  # always: batches are refused while reading the request
+            sub_response.set_status(status_for(dict(response_data), sub_response.content_type))
+        return sub_response
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        response: web.StreamResponse
+        try:
+            if not self.should_render_graphql_ide(self.request_adapter_class(request)):
+                request[MEDIA_TYPE_KEY] = response_media_type(request.headers.get(hdrs.ACCEPT))
+            response = await self.run(request=request)
+        except RequestRefused as refused:
+            response = self._refusal(request, refused)
         except HTTPException as exc:
-            status, reason, headers = exc.status_code, exc.reason, {}
-            if isinstance(exc.__cause__, InvalidOperationTypeError) and request.method == "GET":
-                # GraphQL over HTTP: "the server MUST respond with error status code 405".
-                status, headers = 405, {"Allow": "POST"}
-            code = "METHOD_NOT_ALLOWED" if status == 405 else "NOT_FOUND" if status == 404 else "BAD_REQUEST"
-            body = error_body(reason, code=code, request_id=ensure_request_id(request))
-            return web.json_response(body, status=status, headers=headers)
+            response = self._refusal(request, self._refused_by_strawberry(request, exc))
+        add_cache_headers(request, response, fallback_key=self._settings.api_key is not None)
+        return response
+
+    def _refused_by_strawberry(self, request: web.Request, exc: HTTPException) -> RequestRefused:
+        """Strawberry's refusals, given the status and code GraphQL over HTTP asks for."""
+        cause = exc.__cause__
+        if isinstance(cause, InvalidOperationTypeError) and request.method == hdrs.METH_GET:
+            # "the server MUST respond with error status code 405 (Method Not Allowed) and halt execution"
+            return RequestRefused(405, METHOD_NOT_ALLOWED, exc.reason, headers={"Allow": hdrs.METH_POST})
+        if isinstance(cause, InvalidOperationTypeError | CannotGetOperationTypeError):
+            # A GraphQL request error in a well-formed request: 200 under application/json, 400 otherwise.
+            code = (
+                OPERATION_RESOLUTION_FAILURE
+                if isinstance(cause, CannotGetOperationTypeError)
+                else GRAPHQL_VALIDATION_FAILED
+            )
+            status = 200 if request.get(MEDIA_TYPE_KEY) == APPLICATION_JSON else 400
+            return RequestRefused(status, code, exc.reason)
+        if isinstance(cause, MissingQueryError):
+            return RequestRefused(400, BAD_REQUEST, MISSING_QUERY_MESSAGE)
+        if exc.status_code == 404:
+            return RequestRefused(404, NOT_FOUND, exc.reason)
+        if exc.status_code == 405:
+            return RequestRefused(405, METHOD_NOT_ALLOWED, exc.reason, headers={"Allow": "GET, POST"})
+        return RequestRefused(400, BAD_REQUEST, exc.reason)
+
+    def _refusal(self, request: web.Request, refused: RequestRefused) -> web.Response:
+        body = error_body(refused.message, code=refused.code, request_id=ensure_request_id(request))
+        return web.json_response(
+            body,
+            status=refused.status,
+            headers=refused.headers,
+            content_type=request.get(MEDIA_TYPE_KEY, APPLICATION_JSON),
+        )
