@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -14,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .observability import configure_logging, configure_tracing
 from .settings import Settings, SettingsError
 
 #: Seconds in-flight requests get to finish after Ctrl-C or SIGTERM before their connections are closed.
@@ -84,7 +84,13 @@ def _run_serve(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"events-gateway: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
+    try:
+        if settings.otel:
+            configure_tracing()
+    except SettingsError as exc:
+        print(f"events-gateway: {exc}", file=sys.stderr)
+        return 2
     host = settings.host if args.host is None else args.host
     port = settings.port if args.port is None else args.port
     try:
@@ -136,6 +142,8 @@ async def serve(
                 run_emulator(EmulatorSettings(), host="127.0.0.1", port=0)
             )
             settings = settings.with_(upstream_url=emulator.api_url, api_key=settings.api_key or DEMO_API_KEY)
+            if settings.upstream_plan == "auto":  # a demo: show callers what each query cost upstream
+                settings = settings.with_(upstream_plan="on")
             banner += [
                 f"upstream: embedded emulator with demo data at {emulator.api_url}",
                 f"demo API key: {DEMO_API_KEY} (used for requests without an Authorization header)",

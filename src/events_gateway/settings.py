@@ -31,8 +31,18 @@ DEFAULT_MAX_DOCUMENT_BYTES = 32_768
 DEFAULT_MAX_COST = 25_000
 #: Where ``npm ci --prefix web`` puts GraphiQL and React (see the Makefile).
 DEFAULT_GRAPHIQL_ASSETS = Path(__file__).resolve().parents[2] / "web" / "node_modules"
+#: Automatic persisted queries kept in memory: most documents, and most UTF-8 bytes of them (16 MiB).
+DEFAULT_PERSISTED_QUERIES_MAX_ENTRIES = 10_000
+DEFAULT_PERSISTED_QUERIES_MAX_BYTES = 16 * 1024 * 1024
+DEFAULT_LOG_FORMAT: Literal["json", "text"] = "json"
+DEFAULT_LOG_LEVEL = "INFO"
+#: ``auto``: callers may ask for the upstream call plan only when ``serve`` runs the embedded emulator.
+DEFAULT_UPSTREAM_PLAN: Literal["auto", "on", "off"] = "auto"
 
 Batching = Literal["catalog", "per-parent"]
+LogFormat = Literal["json", "text"]
+UpstreamPlan = Literal["auto", "on", "off"]
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
@@ -62,6 +72,17 @@ class Settings:
         graphiql: serve GraphiQL on ``GET /graphql`` from a browser.
         introspection: answer introspection queries.
         graphiql_assets: folder holding the ``graphiql``, ``react`` and ``react-dom`` npm packages.
+        persisted_queries: accept Apollo's automatic persisted queries (``extensions.persistedQuery``).
+        persisted_queries_max_entries, persisted_queries_max_bytes: bounds of the in-memory store of
+            persisted queries; the least recently used are dropped first.
+        metrics: serve Prometheus metrics on ``GET /metrics``.
+        log_format: ``json`` (one object per line, for log shippers) or ``text`` (for a terminal).
+        log_level: the lowest level ``serve`` logs (``DEBUG`` … ``CRITICAL``).
+        otel: trace each GraphQL operation and each upstream call with OpenTelemetry (needs the
+            ``otel`` extra; exporters are configured by the standard ``OTEL_*`` variables).
+        upstream_plan: whether a caller may ask, with ``X-Upstream-Plan: 1``, for the upstream calls a
+            response cost in ``extensions.upstream``: ``on``, ``off``, or ``auto`` (on only when
+            ``serve`` runs the embedded emulator).
     """
 
     upstream_url: str | None = None
@@ -86,6 +107,14 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     graphiql_assets: Path = DEFAULT_GRAPHIQL_ASSETS
+    persisted_queries: bool = True
+    persisted_queries_max_entries: int = DEFAULT_PERSISTED_QUERIES_MAX_ENTRIES
+    persisted_queries_max_bytes: int = DEFAULT_PERSISTED_QUERIES_MAX_BYTES
+    metrics: bool = True
+    log_format: LogFormat = DEFAULT_LOG_FORMAT
+    log_level: str = DEFAULT_LOG_LEVEL
+    otel: bool = False
+    upstream_plan: UpstreamPlan = DEFAULT_UPSTREAM_PLAN
 
     def __post_init__(self) -> None:
         if self.batching not in ("catalog", "per-parent"):
@@ -95,6 +124,15 @@ class Settings:
                 raise SettingsError(f"{name} must be positive")
         if not 0 < self.default_first <= self.max_first:
             raise SettingsError("default_first must be between 1 and max_first")
+        for name in ("persisted_queries_max_entries", "persisted_queries_max_bytes"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name} must be positive")
+        if self.log_format not in ("json", "text"):
+            raise SettingsError("EVENTS_GATEWAY_LOG_FORMAT must be 'json' or 'text'")
+        if self.log_level.upper() not in _LOG_LEVELS:
+            raise SettingsError(f"EVENTS_GATEWAY_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+        if self.upstream_plan not in ("auto", "on", "off"):
+            raise SettingsError("EVENTS_GATEWAY_UPSTREAM_PLAN must be 'auto', 'on' or 'off'")
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests and the CLI use it)."""

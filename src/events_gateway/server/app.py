@@ -18,12 +18,14 @@ from .errors import error_middleware
 from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz
 from .keys import CLIENT_KEY, SETTINGS_KEY
+from .observe import install_observability, observability_extensions, observe_middleware
 from .request_id import HEADER as REQUEST_ID_HEADER
 from .request_id import request_id_middleware, stamp_request_id
 from .view import GatewayView
 
 #: Outermost first: the error catcher sees everything, including a failure to assign a request id.
-MIDDLEWARES = (error_middleware, request_id_middleware)
+#: The observer is outside it, so the access log and metrics see the final status of error pages too.
+MIDDLEWARES = (observe_middleware, error_middleware, request_id_middleware)
 
 #: Seconds a browser may cache a CORS preflight answer.
 CORS_MAX_AGE = 600
@@ -75,7 +77,9 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     )
     # The graph layer leaves introspection to the edge: only the server knows it faces the public.
     extensions = [] if settings.introspection else [DisableIntrospection]
-    view = GatewayView(build_schema(settings, extensions=extensions), settings=settings, graphiql=graphiql)
+    schema = build_schema(settings, extensions=[*extensions, *observability_extensions(settings)])
+    view = GatewayView(schema, settings=settings, graphiql=graphiql)
+    install_observability(app, settings, view)
     graphql_routes = [
         app.router.add_route("GET", ENDPOINT, view),
         app.router.add_route("POST", ENDPOINT, view),

@@ -27,6 +27,7 @@ from strawberry.types.execution import PreExecutionError
 
 from ..graph.errors import BAD_USER_INPUT, INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR
 from .negotiation import GRAPHQL_RESPONSE_JSON
+from .persisted_queries import APQ_CUES
 
 logger = logging.getLogger("events_gateway.server")
 
@@ -59,6 +60,8 @@ def status_for(body: dict[str, Any], media_type: str) -> int:
     if media_type != GRAPHQL_RESPONSE_JSON or "data" in body:
         return 200
     codes = {error.get("extensions", {}).get("code") for error in body.get("errors", ())}
+    if codes and codes <= APQ_CUES:  # Apollo's protocol: a 200 cue to send the query along
+        return 200
     return 500 if INTERNAL_SERVER_ERROR in codes else 400
 
 

@@ -20,7 +20,6 @@ from typing import Any, cast
 import strawberry
 from aiohttp import hdrs, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from strawberry.aiohttp.views import GraphQLView
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -45,6 +44,7 @@ from .negotiation import (
     check_request_body_type,
     response_media_type,
 )
+from .persisted_queries import PersistedQueriesView
 from .request import parameters_from_body, parameters_from_query_string
 from .request_id import ensure_request_id
 from .response import (
@@ -70,7 +70,7 @@ def bearer_key(request: web.Request) -> str | None:
     return key
 
 
-class GatewayView(GraphQLView[GraphContext, None]):
+class GatewayView(PersistedQueriesView):
     """The GraphQL endpoint: one context per request, GraphQL over HTTP at the edges, our own GraphiQL."""
 
     def __init__(self, schema: strawberry.Schema, *, settings: Settings, graphiql: GraphiQLPage | None):

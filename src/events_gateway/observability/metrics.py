@@ -1,0 +1,164 @@
+"""Prometheus metrics of one gateway: requests, upstream calls, loader batches, retries, circuits, APQ.
+
+Each application gets its own ``CollectorRegistry`` (not the process-global default), so two apps in one
+process (tests, an embedding application) never collide or mix their figures.
+
+Label values are bounded: operation names are client-chosen, so only names that look like GraphQL names
+count, and past :data:`MAX_OPERATION_NAMES` distinct ones the rest are counted as ``other``; routes are
+templates (``GET /event/events/{id}``), never URLs.
+
+Hooks for the upstream's resilience layer::
+
+    metrics.record_retry(origin, reason)              # one retry of one upstream request
+    metrics.set_breaker_state(origin, "open")         # or pass metrics.breaker_listener to the breaker
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from ..upstream.client import UpstreamCall
+
+__all__ = [
+    "BREAKER_STATES",
+    "CONTENT_TYPE",
+    "MAX_OPERATION_NAMES",
+    "GatewayMetrics",
+]
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+#: Distinct operation names labelled as themselves; later ones are counted as ``other``.
+MAX_OPERATION_NAMES = 200
+BREAKER_STATES = ("closed", "open", "half_open")
+ANONYMOUS = "anonymous"
+OTHER = "other"
+#: Seconds: a request spans ~1 ms (all cached) to the upstream deadline (20 s).
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0)
+UPSTREAM_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: Keys per batched call: the catalog's ``in`` filter carries up to a few hundred ids per URL.
+BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
+
+
+class GatewayMetrics:
+    """The collectors of one gateway, registered in their own registry.
+
+    Example::
+
+        metrics = GatewayMetrics()
+        metrics.observe_request("CategoriesEventsProperties", "ok", 0.042)
+        body = metrics.render()          # Prometheus text format, served on /metrics
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "events_gateway_graphql_requests",
+            "GraphQL requests served, by operation name and outcome (ok, or the first error's code).",
+            ["operation", "outcome"],
+            registry=r,
+        )
+        self.request_duration = Histogram(
+            "events_gateway_graphql_request_duration_seconds",
+            "Time to serve a GraphQL request, from its arrival to its response.",
+            ["operation"],
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self.upstream_calls = Counter(
+            "events_gateway_upstream_calls",
+            "Upstream REST calls, by route template and HTTP status (none: no answer came).",
+            ["route", "status"],
+            registry=r,
+        )
+        self.upstream_duration = Histogram(
+            "events_gateway_upstream_call_duration_seconds",
+            "Time of one upstream call, retries included.",
+            ["route"],
+            buckets=UPSTREAM_BUCKETS,
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "events_gateway_loader_batch_size",
+            "Keys one batched upstream call carried.",
+            ["route"],
+            buckets=BATCH_BUCKETS,
+            registry=r,
+        )
+        self.retries = Counter(
+            "events_gateway_upstream_retries",
+            "Upstream requests sent again, by origin and the reason (a status or an error class).",
+            ["origin", "reason"],
+            registry=r,
+        )
+        self.breaker_state = Gauge(
+            "events_gateway_upstream_circuit_state",
+            "1 for the state each upstream origin's circuit is in, 0 for the others.",
+            ["origin", "state"],
+            registry=r,
+        )
+        self.persisted_queries = Counter(
+            "events_gateway_persisted_queries",
+            "Automatic persisted query lookups and registrations: hit, miss, registered, rejected.",
+            ["outcome"],
+            registry=r,
+        )
+        self._operations: set[str] = set()
+        self._lock = threading.Lock()
+
+    def operation_label(self, name: str | None) -> str:
+        """The label an operation name is counted under (bounded, see the module docstring)."""
+        if not name:
+            return ANONYMOUS
+        if _NAME.fullmatch(name) is None:
+            return OTHER
+        if name in self._operations:
+            return name
+        with self._lock:
+            if len(self._operations) >= MAX_OPERATION_NAMES:
+                return OTHER
+            self._operations.add(name)
+        return name
+
+    def observe_request(self, operation: str | None, outcome: str, seconds: float) -> None:
+        label = self.operation_label(operation)
+        self.requests.labels(label, outcome).inc()
+        self.request_duration.labels(label).observe(seconds)
+
+    def observe_upstream_call(self, call: UpstreamCall) -> None:
+        status = "none" if call.status is None else str(call.status)
+        self.upstream_calls.labels(call.route, status).inc()
+        self.upstream_duration.labels(call.route).observe(max(0.0, call.ended - call.started))
+        if call.batch_size is not None:
+            self.batch_size.labels(call.route).observe(call.batch_size)
+
+    def record_retry(self, origin: str, reason: str) -> None:
+        """Hook for the resilience layer: one request to ``origin`` is being sent again."""
+        self.retries.labels(origin, reason).inc()
+
+    def set_breaker_state(self, origin: str, state: str) -> None:
+        """Hook for the circuit breaker: ``origin``'s circuit is now ``state`` (closed, open, half_open)."""
+        for known in BREAKER_STATES:
+            self.breaker_state.labels(origin, known).set(1.0 if known == str(state) else 0.0)
+
+    def breaker_listener(self, origin: str, old: object, new: object) -> None:
+        """``CircuitBreaker.add_listener`` signature: ``(origin, old, new)``."""
+        self.set_breaker_state(origin, str(new))
+
+    def record_persisted_query(self, outcome: str) -> None:
+        self.persisted_queries.labels(outcome).inc()
+
+    def render(self) -> bytes:
+        """Every collector in the Prometheus text exposition format."""
+        return generate_latest(self.registry)
