@@ -229,3 +229,31 @@ async def test_a_failing_observer_does_not_fail_the_call(client: UpstreamClient)
 
 async def test_healthcheck(client: UpstreamClient, emulator: RunningEmulator) -> None:
     assert await client.healthcheck() is True
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["http://127.0.0.1:8000/api/v1", "https://api.secoda.co/api/v1/", "http://[::1]:9/x", "https://h.test"],
+)
+@pytest.mark.parametrize(
+    "params",
+    [
+        None,
+        {"page": 1},
+        {"title": "Ünïcode & spaces + = # % / ?", "parent_id": None, "page": 12},
+        {"filter": '{"operator":"in","field":"id","value":["a","b"]}', "sort": '{"field":"id"}', "page": 2},
+    ],
+)
+def test_assembled_urls_equal_what_httpx_parses(base: str, params: dict[str, object] | None) -> None:
+    """Request URLs are assembled from parts rather than parsed; they must be the very URL httpx would
+    build from the text, which is also the text whose length loaders budget for."""
+    from events_gateway.upstream._urls import UrlBuilder
+
+    builder = UrlBuilder(httpx.URL(base))
+    assert builder._assemble  # the fast path is the one in use
+    assembled = builder.url("/event/events/abc%2F..", params)
+    parsed = httpx.URL(builder.text("/event/events/abc%2F..", params))
+    assert assembled == parsed
+    assert str(assembled) == str(parsed) == builder.text("/event/events/abc%2F..", params)
+    assert assembled.raw_path == parsed.raw_path
+    assert assembled.params == parsed.params

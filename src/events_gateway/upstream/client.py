@@ -26,9 +26,8 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, TypeAlias
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl
 
 import httpx
 import orjson
@@ -44,6 +43,7 @@ from ._exceptions import (
     map_httpx_exceptions,
 )
 from ._transport import default_transport
+from ._urls import UrlBuilder
 from .errors import Unauthenticated, UpstreamError, UpstreamMisuse, UpstreamUnavailable
 from .filters import Filter, Sort
 from .resilience import BreakerPolicy, CircuitBreaker, ResilientTransport, RetryPolicy
@@ -132,13 +132,41 @@ class UpstreamSettings:
             raise SettingsError("max_connections must be positive")
 
 
+class _NoCookies(httpx.Cookies):
+    """A jar that never stores: one pool serves every caller, so a stored cookie would ride along on
+    the next caller's requests. Skipping ``extract_cookies`` also spares httpx's costly ``http.cookiejar``
+    pass over every response (about a fifth of its per-call time in ``bench/transport.py``)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        return None
+
+
+class _CookielessClient(httpx.AsyncClient):
+    """``httpx.AsyncClient`` whose cookie jar is always the empty, never-storing one."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:  # ``AsyncClient.__init__`` sets an empty jar; keep ours
+        return None
+
+
+_NO_COOKIES = _NoCookies()
+
+
 class UpstreamClient:
     """The process-wide client: owns the one connection pool; hands out per-caller sessions."""
 
     def __init__(self, settings: UpstreamSettings, *, transport: httpx.AsyncBaseTransport | None = None):
         self.settings = settings
         base = httpx.URL(settings.base_url)
-        self._base = str(base).rstrip("/")
+        self._urls = UrlBuilder(base)
+        self._base = self._urls.prefix
         self._base_path = base.path.rstrip("/")
         self._origin = _origin(base)
         #: The upstream's circuit breaker (its ``state(origin)`` / ``add_listener`` feed metrics), or
@@ -148,12 +176,10 @@ class UpstreamClient:
             self.breaker = CircuitBreaker(settings.breaker) if settings.breaker is not None else None
             inner = default_transport(max_connections=settings.max_connections)
             transport = ResilientTransport(inner, settings.retry, self.breaker)
-        self._http = httpx.AsyncClient(
+        self._http = _CookielessClient(
             transport=transport,
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             headers=_BASE_HEADERS,
-            # One pool serves every caller: a stored cookie would leak from one caller's key to the next.
-            cookies=httpx.Cookies(CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))),
             follow_redirects=False,  # a redirect would resend the key to wherever it points
             trust_env=False,  # proxy variables would silently swap out the transport chosen here
         )
@@ -178,14 +204,6 @@ class UpstreamClient:
         except (UpstreamError, UpstreamMisuse, orjson.JSONDecodeError):
             return False
         return isinstance(body, dict) and body.get("status") == "OK"
-
-    def _url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
-        url = f"{self._base}{path}/"
-        if params:
-            query = {k: v for k, v in params.items() if v is not None}
-            if query:
-                url += "?" + urlencode(query, quote_via=quote, safe="")
-        return url
 
     def _route_of(self, url: httpx.URL) -> str:
         """The route template of a followed URL: base path dropped, ids replaced by ``{id}``."""
@@ -298,7 +316,7 @@ class UpstreamSession:
 
     def resources_url_length(self, *, filter: Filter | None, sort: Sort | None, page: int = 1) -> int:
         """Bytes of the URL ``list_resources`` would request, so loaders can chunk under 8 KB."""
-        url = self._client._url("/resource/catalog", {**_catalog_params(filter, sort), "page": page})
+        url = self._client._urls.text("/resource/catalog", {**_catalog_params(filter, sort), "page": page})
         return len(url.encode())
 
     async def get_resource(self, resource_id: str) -> Resource:
@@ -327,13 +345,18 @@ class UpstreamSession:
         if _origin(url) != client._origin:
             raise UpstreamUnavailable(MSG_FOREIGN_LINK, route=route)
         page = _page_of(url)
-        response = await self._send("GET", str(url), route, None, batch_size)
+        response = await self._send("GET", url, route, None, batch_size)
         return self._read_page(response, route, page)
 
     # the exchange
 
     async def _send(
-        self, method: str, url: str, route: str, body: Mapping[str, Any] | None, batch_size: int | None = None
+        self,
+        method: str,
+        url: httpx.URL,
+        route: str,
+        body: Mapping[str, Any] | None,
+        batch_size: int | None = None,
     ) -> httpx.Response:
         if self._key_problem:
             raise Unauthenticated(self._key_problem, route=route)
@@ -363,7 +386,7 @@ class UpstreamSession:
     async def _list(
         self, path: str, route: str, params: Mapping[str, Any], page: int, batch_size: int | None = None
     ) -> Page:
-        url = self._client._url(path, {**params, "page": page})
+        url = self._client._urls.url(path, {**params, "page": page})
         response = await self._send("GET", url, route, None, batch_size)
         return self._read_page(response, route, page)
 
@@ -378,15 +401,15 @@ class UpstreamSession:
         return Page(results=results, count=count, page=number, total_pages=total_pages, next_url=next_url)
 
     async def _get(self, path: str, route: str) -> Resource:
-        response = await self._send("GET", self._client._url(path), route, None)
+        response = await self._send("GET", self._client._urls.url(path), route, None)
         return _read_resource(response, route)
 
     async def _write(self, method: str, path: str, route: str, body: Mapping[str, Any]) -> Resource:
-        response = await self._send(method, self._client._url(path), route, body)
+        response = await self._send(method, self._client._urls.url(path), route, body)
         return _read_resource(response, route)
 
     async def _delete(self, path: str, route: str) -> None:
-        response = await self._send("DELETE", self._client._url(path), route, None)
+        response = await self._send("DELETE", self._client._urls.url(path), route, None)
         if not response.is_success:
             raise _error(response, route)
 
