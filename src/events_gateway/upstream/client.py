@@ -172,10 +172,12 @@ class UpstreamClient:
         #: The upstream's circuit breaker (its ``state(origin)`` / ``add_listener`` feed metrics), or
         #: ``None`` when a transport was given: that one is used as is, wrappers included.
         self.breaker: CircuitBreaker | None = None
+        #: The retrying transport (its ``add_retry_listener`` feeds metrics), ``None`` likewise.
+        self.resilience: ResilientTransport | None = None
         if transport is None:
             self.breaker = CircuitBreaker(settings.breaker) if settings.breaker is not None else None
             inner = default_transport(max_connections=settings.max_connections)
-            transport = ResilientTransport(inner, settings.retry, self.breaker)
+            transport = self.resilience = ResilientTransport(inner, settings.retry, self.breaker)
         self._http = _CookielessClient(
             transport=transport,
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),

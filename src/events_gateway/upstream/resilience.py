@@ -69,6 +69,7 @@ __all__ = [
     "Deadline",
     "DeadlineExceeded",
     "ResilientTransport",
+    "RetryListener",
     "RetryPolicy",
     "TransitionListener",
     "current_deadline",
@@ -104,6 +105,8 @@ MSG_DEADLINE = "The request's deadline passed before the upstream answered."
 MSG_CIRCUIT_OPEN = "The upstream is failing; calls to it are paused for a moment."
 
 Sleep = Callable[[float], Awaitable[None]]
+#: Called as ``listener(origin, reason)`` before each retry (a status or an error class name).
+RetryListener = Callable[[str, str], None]
 RandomSource = Callable[[], float]
 
 
@@ -213,6 +216,11 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         self._sleep = sleep
         self._random = random
         self._wall_clock = wall_clock
+        self._retry_listeners: list[RetryListener] = []
+
+    def add_retry_listener(self, listener: RetryListener) -> None:
+        """Also call ``listener(origin, reason)`` before every retry."""
+        self._retry_listeners.append(listener)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         policy = self.policy
@@ -246,6 +254,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 if not self._may_wait(delay, deadline, origin):
                     raise
                 self._log_retry(request, type(exc).__name__, attempt, attempts, delay)
+                self._retried(origin, type(exc).__name__)
                 last_error = exc
             except BaseException:  # cancelled, or a bug in the inner transport
                 self._record(origin, None)
@@ -260,6 +269,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 await response.aclose()
                 delay = wait
                 self._log_retry(request, str(response.status_code), attempt, attempts, delay)
+                self._retried(origin, str(response.status_code))
                 last_error = None
             await self._sleep(delay)
 
@@ -311,6 +321,13 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             self.breaker.record_success(origin)
         else:
             self.breaker.record_failure(origin)
+
+    def _retried(self, origin: str, reason: str) -> None:
+        for listener in self._retry_listeners:
+            try:
+                listener(origin, reason)
+            except Exception:  # a metrics hook must never break a request
+                logger.exception("retry listener failed")
 
     @staticmethod
     def _log_retry(request: httpx.Request, reason: str, attempt: int, attempts: int, delay: float) -> None:
