@@ -49,10 +49,13 @@ def path_id(value: str) -> str:
 
 
 def normalise_resource(raw: Any) -> dict[str, Any]:
-    """One resource object: ``id`` hyphenated, ``parent = parent ?? parent_id`` hyphenated, rest as sent."""
+    """One resource object: ``id`` hyphenated, ``parent = parent ?? parent_id`` hyphenated, rest as sent.
+
+    Normalises in place: the object is freshly decoded and nobody else holds it.
+    """
     if not isinstance(raw, dict):
         raise EnvelopeError("a resource is not a JSON object")
-    resource = dict(raw)
+    resource = raw
     if "id" in resource:
         resource["id"] = normalise_id(resource["id"])
     parent = resource.get("parent")
