@@ -34,7 +34,8 @@ from events_gateway.server import create_app
 from events_gateway.settings import Settings
 
 HEADERS = {"Authorization": f"Bearer {DEMO_API_KEY}", "Accept": "application/graphql-response+json"}
-IDS_QUERY = "{ eventCategories { nodes { id integrationId events { nodes { id properties { nodes { id } } } } } } }"
+IDS_QUERY = """{ eventCategories { nodes { id integrationId events { nodes { id
+  properties { nodes { id } } } } } } }"""
 
 
 @dataclass
