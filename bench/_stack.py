@@ -1,0 +1,70 @@
+"""Emulator and gateway as separate processes, as in a deployment, for the bench scripts.
+
+Each runs in its own interpreter so that neither one's CPU time is charged to the other's latency.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+_URL = re.compile(r"https?://127\.0\.0\.1:\d+")
+
+
+def _start(command: Sequence[str], env: dict[str, str], marker: str) -> tuple[subprocess.Popen[str], str]:
+    """Start a server and return it with the first URL it prints on its line containing ``marker``."""
+    env = dict(env, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    seen: list[str] = []
+    for line in process.stdout:
+        seen.append(line)
+        if marker in line and (match := _URL.search(line)):
+            # Keep draining its output, or a full pipe would stall the server mid-benchmark.
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+            return process, match.group(0)
+    process.kill()
+    raise RuntimeError(f"{command[0]} exited before it was ready:\n{''.join(seen)}")
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def emulator_process(*options: str) -> Iterator[str]:
+    """``events-gateway emulator --port 0 --admin OPTIONS``; yields its base URL (without ``/api/v1``)."""
+    command = [str(BIN / "events-gateway"), "emulator", "--port", "0", "--admin", *options]
+    process, url = _start(command, dict(os.environ), "emulator at")
+    try:
+        yield url
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def gateway_process(api_url: str, api_key: str, **settings: str) -> Iterator[str]:
+    """``events-gateway serve --port 0`` against ``api_url``; yields the GraphQL endpoint's URL.
+
+    ``settings`` become ``EVENTS_GATEWAY_<NAME>`` variables, e.g. ``batching="per-parent"``.
+    """
+    env = dict(os.environ, EVENTS_API_URL=api_url, EVENTS_API_KEY=api_key)
+    env.update({f"EVENTS_GATEWAY_{name.upper()}": value for name, value in settings.items()})
+    command = [str(BIN / "events-gateway"), "serve", "--port", "0"]
+    process, url = _start(command, env, "GraphiQL at")
+    try:
+        yield f"{url}/graphql"
+    finally:
+        _stop(process)
