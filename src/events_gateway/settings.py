@@ -38,6 +38,15 @@ DEFAULT_LOG_FORMAT: Literal["json", "text"] = "json"
 DEFAULT_LOG_LEVEL = "INFO"
 #: ``auto``: callers may ask for the upstream call plan only when ``serve`` runs the embedded emulator.
 DEFAULT_UPSTREAM_PLAN: Literal["auto", "on", "off"] = "auto"
+#: Seconds one GraphQL request may spend on upstream calls, retries included (``resilience.py``'s
+#: ``DEFAULT_REQUEST_DEADLINE``; restated here because ``upstream`` imports this module).
+DEFAULT_REQUEST_DEADLINE = 20.0
+#: Attempts per idempotent upstream call, the first included (``resilience.DEFAULT_MAX_ATTEMPTS``).
+DEFAULT_RETRY_MAX_ATTEMPTS = 3
+#: Consecutive failed upstream attempts that open the circuit, and seconds it then stays open
+#: (``resilience.DEFAULT_FAILURE_THRESHOLD`` and ``DEFAULT_COOLDOWN``).
+DEFAULT_BREAKER_FAILURE_THRESHOLD = 5
+DEFAULT_BREAKER_COOLDOWN = 10.0
 
 Batching = Literal["catalog", "per-parent"]
 LogFormat = Literal["json", "text"]
@@ -83,6 +92,11 @@ class Settings:
         upstream_plan: whether a caller may ask, with ``X-Upstream-Plan: 1``, for the upstream calls a
             response cost in ``extensions.upstream``: ``on``, ``off``, or ``auto`` (on only when
             ``serve`` runs the embedded emulator).
+        request_deadline: seconds one GraphQL request may spend on upstream calls, shared by all its
+            loaders and retries; past it, pending fields fail with ``UPSTREAM_TIMEOUT`` (docs/resilience.md).
+        retry_max_attempts: attempts per idempotent upstream call, the first included (1: no retries).
+        breaker_failure_threshold, breaker_cooldown: consecutive failed upstream attempts that open the
+            circuit, and seconds it then fails calls fast before letting one probe through.
     """
 
     upstream_url: str | None = None
@@ -115,6 +129,10 @@ class Settings:
     log_level: str = DEFAULT_LOG_LEVEL
     otel: bool = False
     upstream_plan: UpstreamPlan = DEFAULT_UPSTREAM_PLAN
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE
+    retry_max_attempts: int = DEFAULT_RETRY_MAX_ATTEMPTS
+    breaker_failure_threshold: int = DEFAULT_BREAKER_FAILURE_THRESHOLD
+    breaker_cooldown: float = DEFAULT_BREAKER_COOLDOWN
 
     def __post_init__(self) -> None:
         if self.batching not in ("catalog", "per-parent"):
@@ -133,6 +151,11 @@ class Settings:
             raise SettingsError(f"EVENTS_GATEWAY_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
         if self.upstream_plan not in ("auto", "on", "off"):
             raise SettingsError("EVENTS_GATEWAY_UPSTREAM_PLAN must be 'auto', 'on' or 'off'")
+        for name in ("request_deadline", "retry_max_attempts", "breaker_failure_threshold"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"EVENTS_GATEWAY_{name.upper()} must be positive")
+        if self.breaker_cooldown < 0:
+            raise SettingsError("EVENTS_GATEWAY_BREAKER_COOLDOWN must not be negative")
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests and the CLI use it)."""

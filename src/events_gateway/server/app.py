@@ -14,6 +14,7 @@ from strawberry.extensions import DisableIntrospection
 from ..graph import build_schema
 from ..settings import Settings, SettingsError
 from ..upstream import UpstreamClient, UpstreamSettings
+from ..upstream.resilience import BreakerPolicy, RetryPolicy
 from .errors import error_middleware
 from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz
@@ -43,6 +44,10 @@ def upstream_settings(settings: Settings) -> UpstreamSettings:
         timeout=settings.upstream_timeout,
         connect_timeout=settings.connect_timeout,
         max_connections=settings.max_connections,
+        retry=RetryPolicy(max_attempts=settings.retry_max_attempts),
+        breaker=BreakerPolicy(
+            failure_threshold=settings.breaker_failure_threshold, cooldown=settings.breaker_cooldown
+        ),
     )
 
 

@@ -27,6 +27,7 @@ from strawberry.types import ExecutionResult
 
 from ..graph import GraphContext, make_context
 from ..settings import Settings
+from ..upstream.resilience import deadline_scope
 from .caching import add_cache_headers
 from .errors import (
     BAD_REQUEST,
@@ -127,7 +128,10 @@ class GatewayView(PersistedQueriesView):
         try:
             if not self.should_render_graphql_ide(self.request_adapter_class(request)):
                 request[MEDIA_TYPE_KEY] = response_media_type(request.headers.get(hdrs.ACCEPT))
-            response = await self.run(request=request)
+            # One budget for the whole request: loader batches and page fetches run in tasks that copy
+            # this context, so every upstream call it makes shares the deadline.
+            with deadline_scope(self._settings.request_deadline):
+                response = await self.run(request=request)
         except RequestRefused as refused:
             response = self._refusal(request, refused)
         except HTTPException as exc:
