@@ -1,12 +1,16 @@
-"""The gateway's HTTP server: ``/graphql`` (POST, GET, GraphiQL), health probes, CORS, request ids.
+"""The gateway's HTTP server: ``/graphql`` (POST, GET, GraphiQL), health probes, CORS, request ids,
+persisted queries, ``/metrics``, access logs and the upstream call plan.
 
 It knows nothing of Secoda's paths: requests become GraphQL executions with a per-request context, and the
 one process-wide upstream client lives and dies with the application.
 """
 
 from .app import create_app, upstream_settings
+from .call_plan import PLAN_HEADER
 from .graphiql import ASSETS, DEMO_QUERY
 from .keys import CLIENT_KEY, SETTINGS_KEY
+from .observe import METRICS_KEY
+from .persisted_queries import MemoryQueryStore, PersistedQueries, PersistedQueryStore
 from .request_id import REQUEST_ID_KEY
 from .view import GatewayView, bearer_key
 
@@ -14,9 +18,14 @@ __all__ = [
     "ASSETS",
     "CLIENT_KEY",
     "DEMO_QUERY",
+    "METRICS_KEY",
+    "PLAN_HEADER",
     "REQUEST_ID_KEY",
     "SETTINGS_KEY",
     "GatewayView",
+    "MemoryQueryStore",
+    "PersistedQueries",
+    "PersistedQueryStore",
     "bearer_key",
     "create_app",
     "upstream_settings",
