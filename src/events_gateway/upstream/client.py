@@ -17,15 +17,23 @@ Every request goes to ``<base_url><route>/`` (always a trailing slash) with ids 
 hyphenated lower case, ``Accept: application/json``, and ``Content-Type: application/json`` on writes.
 Retries, circuit breaking and deadlines belong to ``resilience.ResilientTransport``, wrapped around
 :func:`default_transport` when no transport is given.
+
+A session shares identical GETs while they are in flight: a second caller asking for a URL that is
+already on its way waits for that exchange instead of sending its own (two aliases, or two loaders,
+reaching the same page at once), and a failure reaches every waiter. Nothing is kept once the answer
+lands, so a read after a write is always fresh, and nothing is shared between sessions, so one caller's
+key never serves another's request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeAlias
 from urllib.parse import parse_qsl
 
@@ -219,7 +227,7 @@ class UpstreamClient:
 class UpstreamSession:
     """The routes, as seen by one caller's key. Every method raises an ``UpstreamError`` subclass."""
 
-    __slots__ = ("_client", "_headers", "_key_problem", "_observer", "_write_headers")
+    __slots__ = ("_client", "_headers", "_in_flight", "_key_problem", "_observer", "_write_headers")
 
     def __init__(self, client: UpstreamClient, api_key: str, observer: CallObserver | None = None) -> None:
         self._client = client
@@ -228,6 +236,8 @@ class UpstreamSession:
         authorization = "" if self._key_problem else f"Bearer {api_key}"
         self._headers = {**_BASE_HEADERS, "Authorization": authorization}
         self._write_headers = {**self._headers, "Content-Type": "application/json"}
+        #: GETs on their way, by URL: later askers of the same URL wait for the same exchange.
+        self._in_flight: dict[str, _InFlight] = {}
 
     def __repr__(self) -> str:
         return f"UpstreamSession(base_url={self._client._base!r}, api_key=<redacted>)"
@@ -362,6 +372,32 @@ class UpstreamSession:
     ) -> httpx.Response:
         if self._key_problem:
             raise Unauthenticated(self._key_problem, route=route)
+        if method != "GET":
+            return await self._exchange(method, url, route, body, batch_size)
+        key = str(url)
+        shared = self._in_flight.get(key)
+        if shared is None or shared.task.done() or shared.task.cancelling():
+            # A task of its own, so that one waiter's cancellation does not cancel the others' call; it
+            # copies this context, and with it the request's deadline.
+            task = asyncio.create_task(self._exchange(method, url, route, None, batch_size))
+            shared = self._in_flight[key] = _InFlight(task)
+            task.add_done_callback(partial(self._landed, key))
+        return await shared.wait()
+
+    def _landed(self, key: str, task: asyncio.Task[httpx.Response]) -> None:
+        if self._in_flight.get(key) is not None and self._in_flight[key].task is task:
+            del self._in_flight[key]
+        if not task.cancelled():
+            task.exception()  # every waiter may have left; the outcome counts as seen all the same
+
+    async def _exchange(
+        self,
+        method: str,
+        url: httpx.URL,
+        route: str,
+        body: Mapping[str, Any] | None,
+        batch_size: int | None,
+    ) -> httpx.Response:
         headers = self._headers if body is None else self._write_headers
         content = None if body is None else orjson.dumps(body)
         status: int | None = None
@@ -414,6 +450,27 @@ class UpstreamSession:
         response = await self._send("DELETE", self._client._urls.url(path), route, None)
         if not response.is_success:
             raise _error(response, route)
+
+
+class _InFlight:
+    """One GET on its way and how many callers await it; the call is cancelled only when all have left."""
+
+    __slots__ = ("task", "waiters")
+
+    def __init__(self, task: asyncio.Task[httpx.Response]) -> None:
+        self.task = task
+        self.waiters = 0
+
+    async def wait(self) -> httpx.Response:
+        self.waiters += 1
+        try:
+            return await asyncio.shield(self.task)
+        except asyncio.CancelledError:
+            if self.waiters == 1 and not self.task.done():  # the last waiter left: nobody wants the answer
+                self.task.cancel()
+            raise
+        finally:
+            self.waiters -= 1
 
 
 def _read_resource(response: httpx.Response, route: str) -> Resource:
