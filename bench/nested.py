@@ -17,9 +17,10 @@ import time
 from typing import Any
 
 import aiohttp
-from _stack import emulator_process, gateway_process
 
 from events_gateway.emulator import DEMO_API_KEY, EmulatorAdmin
+
+from _stack import emulator_process, gateway_process
 
 NESTED_QUERY = """
 query Hierarchy {
@@ -93,16 +94,24 @@ async def bench_size(size: tuple[int, int, int], latency_ms: float, runs: int, p
         api_url = f"{emulator_url}/api/v1"
         rows = []
         async with EmulatorAdmin(emulator_url) as admin:
-            for label, settings in (("gateway (catalog)", {}), ("gateway (per-parent)", {"batching": "per-parent"})):
+            for label, settings in (
+                ("gateway (catalog)", {}),
+                ("gateway (per-parent)", {"batching": "per-parent"}),
+            ):
                 with gateway_process(api_url, DEMO_API_KEY, **settings) as gateway_url:
                     async with aiohttp.ClientSession() as http:
-                        rows.append(await measure(label, lambda: gateway_query(http, gateway_url), admin, runs))
+                        rows.append(
+                            await measure(label, lambda: gateway_query(http, gateway_url), admin, runs)
+                        )
             rows.append(
-                await measure("hand-written REST walk", lambda: hand_written_walk(api_url, DEMO_API_KEY), admin, runs)
+                await measure(
+                    "hand-written REST walk", lambda: hand_written_walk(api_url, DEMO_API_KEY), admin, runs
+                )
             )
     naive = 1 + c + c * e
     print(
-        f"\n{c} categories x {e} events x {p} properties, {latency_ms:g} ms upstream latency, page size {page_size}"
+        f"\n{c} categories x {e} events x {p} properties, {latency_ms:g} ms upstream latency,"
+        f" page size {page_size}"
     )
     print(f"  naive resolver bound: {naive} calls")
     print(f"  {'client':<24}{'calls':>7}{'rounds':>8}{'median ms':>11}{'objects':>9}")
