@@ -122,6 +122,26 @@ async def test_one_access_line_per_request_with_operation_status_duration_and_ca
     assert (health["path"], health["status"], health["operation"]) == ("/healthz", 200, None)
 
 
+async def test_at_info_upstream_urls_are_not_logged_line_by_line(
+    gateway: str, http: httpx.AsyncClient, api_headers: dict[str, str]
+) -> None:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level, logging.getLogger("aiohttp.access").propagate)
+    stream = io.StringIO()
+    handler = configure_logging(Settings(), stream=stream)
+    try:
+        await http.post(f"{gateway}/graphql", json={"query": DEMO_QUERY}, headers=api_headers)
+    finally:
+        root.removeHandler(handler)
+        for old in saved[0]:
+            root.addHandler(old)
+        root.setLevel(saved[1])
+        logging.getLogger("aiohttp.access").propagate = saved[2]
+        logging.getLogger("httpx").setLevel(logging.NOTSET)
+    loggers = [json.loads(line)["logger"] for line in stream.getvalue().splitlines()]
+    assert loggers == ["events_gateway.access"]
+
+
 def test_bearer_tokens_are_redacted_in_messages_and_tracebacks(captured_logs: Captured) -> None:
     logger = logging.getLogger("events_gateway.test")
     logger.warning("sent %s", {"Authorization": "Bearer tok-123456"})

@@ -132,4 +132,8 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> l
     root.setLevel(settings.log_level.upper())
     # aiohttp's own access log would repeat ours without the operation, status or request id.
     logging.getLogger("aiohttp.access").propagate = False
+    # httpx logs every upstream URL at INFO (filter values included): the access line counts the calls,
+    # and the upstream client's DEBUG lines name their routes, so those lines show at DEBUG only.
+    quiet = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
+    logging.getLogger("httpx").setLevel(quiet)
     return handler
