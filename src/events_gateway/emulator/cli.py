@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,16 @@ def run_command(args: argparse.Namespace) -> int:
     except EmulatorSettingsError as exc:
         print(f"events-gateway emulator: {exc}")
         return 2
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(settings, args.host, args.port))
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(_serve(settings, args.host, args.port))
     return 0
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when installed: it spends less CPU per request than asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory

@@ -7,6 +7,8 @@ read them see the shape they would upstream.
 
 from __future__ import annotations
 
+import functools
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -49,12 +51,29 @@ def parse_uuid(value: object) -> uuid.UUID | None:
         return None
 
 
+_CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def canonical_uuid(value: object) -> str | None:
+    """``str(parse_uuid(value))``, without building a ``UUID`` when ``value`` is already in that form.
+
+    Ids arrive canonical nearly always (they come from earlier answers), and a catalog filter can carry
+    hundreds of them.
+    """
+    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+        return value
+    parsed = parse_uuid(value)
+    return None if parsed is None else str(parsed)
+
+
 def derived_id(*parts: object) -> str:
     """A stable id for seeded objects: the same parts give the same id on every run and machine."""
     return str(uuid.uuid5(ID_NAMESPACE, "/".join(str(part) for part in parts)))
 
 
+@functools.lru_cache(maxsize=1024)
 def workspace_id(workspace: str) -> str:
+    """Cached: every rendered object carries it, and a uuid5 per object costs more than the rest of it."""
     return derived_id("workspace", workspace)
 
 

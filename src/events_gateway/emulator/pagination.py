@@ -9,7 +9,7 @@ positive number, answers ``404 {"detail": "Invalid page."}`` as DRF does; page 1
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +55,7 @@ def _link(request: web.Request, page: int) -> str:
     return str(url.update_query(page=page))
 
 
-def envelope(request: web.Request, count: int, win: Window, results: list[dict[str, Any]]) -> dict[str, Any]:
+def envelope(request: web.Request, count: int, win: Window, results: Sequence[object]) -> dict[str, Any]:
     previous_page = win.page - 1 if win.page > 1 else None
     next_page = win.page + 1 if win.page < win.total_pages else None
     return {
@@ -75,7 +75,7 @@ def paginate(
     request: web.Request,
     count: int,
     page_size: int,
-    fetch: Callable[[int, int], list[dict[str, Any]]],
+    fetch: Callable[[int, int], Sequence[object]],
 ) -> dict[str, Any]:
     """The envelope for one page; ``fetch(limit, offset)`` reads that page's rows."""
     win = window(request, count, page_size)

@@ -12,6 +12,7 @@ catalog filter reads with ``json_extract``.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -52,7 +53,10 @@ CREATE TABLE IF NOT EXISTS resources (
 CREATE INDEX IF NOT EXISTS resources_by_kind ON resources (workspace, entity_type, created_at, id);
 CREATE INDEX IF NOT EXISTS resources_by_order ON resources (workspace, created_at, id);
 CREATE INDEX IF NOT EXISTS resources_by_usage ON resources (workspace, external_usage);
-CREATE INDEX IF NOT EXISTS resources_by_parent ON resources (parent_id);
+-- A parent's children of one kind in their stable order: per-parent lists, catalog "parent_id in" filters
+-- and the live children_count all read it (it replaces an index on parent_id alone).
+DROP INDEX IF EXISTS resources_by_parent;
+CREATE INDEX IF NOT EXISTS resources_by_parent_kind ON resources (parent_id, entity_type, created_at, id);
 CREATE INDEX IF NOT EXISTS resources_by_integration ON resources (integration_id);
 """
 
@@ -114,11 +118,51 @@ class ResourceChanges:
     data: Mapping[str, Any]
 
 
+#: Rows whose encoded form is kept (a few thousand objects: a seeded workspace and then some).
+RENDER_CACHE_SIZE = 16_384
+
+
+@functools.lru_cache(maxsize=RENDER_CACHE_SIZE)
+def _encoded(row: tuple[Any, ...]) -> orjson.Fragment:
+    """One resource's JSON, ready to embed in a response.
+
+    Keyed by every column ``_SELECT`` reads, so the result is a pure function of its key: any change to the
+    object, its live child count or an ancestor's title is a different key, never a stale answer. A list
+    page of objects already served costs a dictionary lookup per object instead of a render and an encode.
+    """
+    (
+        resource_id, entity_type, parent_id, integration_id, title, native_type, created_at,
+        updated_at, external_usage, data, workspace, children_count, parent_title, grandparent_title,
+    ) = row  # fmt: skip
+    ancestors = [title for title in (grandparent_title, parent_title) if title is not None]
+    body = render_resource(
+        row={
+            "id": resource_id,
+            "entity_type": entity_type,
+            "parent_id": parent_id,
+            "integration_id": integration_id,
+            "title": title,
+            "native_type": native_type,
+            "created_at": created_at,
+            "updated_at": updated_at,
+            "external_usage": external_usage,
+        },
+        data=orjson.loads(data),
+        workspace=workspace,
+        children_count=children_count,
+        ancestor_titles=ancestors,
+    )
+    return orjson.Fragment(orjson.dumps(body))
+
+
 class Store:
     """One SQLite connection; open with :meth:`open`, close with :meth:`close`."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
+        # Resource reads want plain tuples: they are the render cache's keys as they come.
+        self._rows = connection.cursor()
+        self._rows.row_factory = None
         self.clock = Clock()
         latest = self._db.execute(
             "SELECT MAX(stamp) FROM (SELECT MAX(updated_at) AS stamp FROM resources "
@@ -145,6 +189,7 @@ class Store:
         return cls(connection)
 
     def close(self) -> None:
+        self._rows.close()
         self._db.close()
 
     @contextmanager
@@ -184,6 +229,9 @@ class Store:
             )
         latest = self._db.execute("SELECT MAX(updated_at) FROM resources").fetchone()[0]
         self.clock.advance_past(latest)
+        # Table statistics let the planner pick the parent and id indexes over a scan of the workspace
+        # (without them, an "in" filter on parent_id reads every object of the kind).
+        self._db.execute("ANALYZE")
 
     @staticmethod
     def _row(workspace: str, new: NewResource, stamp: str) -> tuple[Any, ...]:
@@ -205,17 +253,6 @@ class Store:
 
     # -- resources -------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _render(row: sqlite3.Row) -> dict[str, Any]:
-        ancestors = [title for title in (row["grandparent_title"], row["parent_title"]) if title is not None]
-        return render_resource(
-            row=dict(row),
-            data=orjson.loads(row["data"]),
-            workspace=row["workspace"],
-            children_count=row["children_count"],
-            ancestor_titles=ancestors,
-        )
-
     def kind_of(self, workspace: str, resource_id: str) -> str | None:
         """The entity type of a resource of this workspace, or ``None`` when it has none by that id."""
         row = self._db.execute(
@@ -225,14 +262,15 @@ class Store:
 
     def get_resource(
         self, workspace: str, resource_id: str, kind: str | None = None
-    ) -> dict[str, Any] | None:
+    ) -> orjson.Fragment | None:
+        """The object's encoded JSON, or ``None`` when this workspace has no such object (of ``kind``)."""
         sql = f"{_SELECT} WHERE r.id = ? AND r.workspace = ?"
         params: list[Any] = [resource_id, workspace]
         if kind is not None:
             sql += " AND r.entity_type = ?"
             params.append(kind)
-        row = self._db.execute(sql, params).fetchone()
-        return None if row is None else self._render(row)
+        row = self._rows.execute(sql, params).fetchone()
+        return None if row is None else _encoded(row)
 
     def count_resources(self, workspace: str, where: str, params: Iterable[Any]) -> int:
         sql = f"SELECT COUNT(*) FROM resources AS r WHERE r.workspace = ? AND ({where})"
@@ -240,12 +278,13 @@ class Store:
 
     def list_resources(
         self, workspace: str, where: str, params: Iterable[Any], order_by: str, limit: int, offset: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[orjson.Fragment]:
+        """One page of objects, each as encoded JSON (``orjson.dumps`` embeds them as they are)."""
         sql = f"{_SELECT} WHERE r.workspace = ? AND ({where}) ORDER BY {order_by} LIMIT ? OFFSET ?"
-        rows = self._db.execute(sql, (workspace, *params, limit, offset)).fetchall()
-        return [self._render(row) for row in rows]
+        rows = self._rows.execute(sql, (workspace, *params, limit, offset)).fetchall()
+        return [_encoded(row) for row in rows]
 
-    def create_resource(self, workspace: str, new: NewResource) -> dict[str, Any]:
+    def create_resource(self, workspace: str, new: NewResource) -> orjson.Fragment:
         with self._transaction() as db:
             db.execute(
                 _INSERT_RESOURCE,
@@ -257,7 +296,7 @@ class Store:
 
     def update_resource(
         self, workspace: str, resource_id: str, changes: ResourceChanges
-    ) -> dict[str, Any] | None:
+    ) -> orjson.Fragment | None:
         with self._transaction() as db:
             row = db.execute(
                 "SELECT data FROM resources WHERE id = ? AND workspace = ?", (resource_id, workspace)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from . import filters
 from .errors import INVALID_QUERY_VALUE, NotFoundError, ValidationError
 from .keys import STATE, STORE, WORKSPACE
-from .model import CATEGORY, EVENT, EVENT_PROPERTY, parse_uuid
+from .model import CATEGORY, EVENT, EVENT_PROPERTY, canonical_uuid
 from .pagination import paginate
 from .store import Store
 from .validation import parse_body, validate_create, validate_update
@@ -30,24 +31,27 @@ def _store(request: web.Request) -> Store:
 
 def _path_id(request: web.Request) -> str:
     """The ``{id}`` of the path, hyphenated; an id that is not a UUID matches nothing (404)."""
-    parsed = parse_uuid(request.match_info["id"])
+    parsed = canonical_uuid(request.match_info["id"])
     if parsed is None:
         raise NotFoundError()
-    return str(parsed)
+    return parsed
 
 
 def _query_uuid(request: web.Request, name: str) -> str | None:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return None
-    parsed = parse_uuid(raw)
+    parsed = canonical_uuid(raw)
     if parsed is None:
         raise ValidationError.of(name, INVALID_QUERY_VALUE)
-    return str(parsed)
+    return parsed
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status)
+    """A JSON response encoded by orjson, which also embeds the store's pre-encoded objects as they are."""
+    return web.Response(
+        body=orjson.dumps(body), status=status, content_type="application/json", charset="utf-8"
+    )
 
 
 # -- typed lists and objects (event/category, event/events, event/event_properties) --------------------
