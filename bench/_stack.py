@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -43,20 +44,35 @@ def _stop(process: subprocess.Popen[str]) -> None:
         process.wait()
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running server process: the URL it serves and its process id (to read ``/proc/PID``)."""
+
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
-def emulator_process(*options: str) -> Iterator[str]:
-    """``events-gateway emulator --port 0 --admin OPTIONS``; yields its base URL (without ``/api/v1``)."""
+def emulator_server(*options: str) -> Iterator[Server]:
+    """``events-gateway emulator --port 0 --admin OPTIONS``; its base URL (without ``/api/v1``) and pid."""
     command = [str(BIN / "events-gateway"), "emulator", "--port", "0", "--admin", *options]
     process, url = _start(command, dict(os.environ), "emulator at")
     try:
-        yield url
+        yield Server(url, process.pid)
     finally:
         _stop(process)
 
 
 @contextlib.contextmanager
-def gateway_process(api_url: str, api_key: str, **settings: str) -> Iterator[str]:
-    """``events-gateway serve --port 0`` against ``api_url``; yields the GraphQL endpoint's URL.
+def emulator_process(*options: str) -> Iterator[str]:
+    """:func:`emulator_server`, yielding only its base URL."""
+    with emulator_server(*options) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def gateway_server(api_url: str, api_key: str, **settings: str) -> Iterator[Server]:
+    """``events-gateway serve --port 0`` against ``api_url``; the GraphQL endpoint's URL and the pid.
 
     ``settings`` become ``EVENTS_GATEWAY_<NAME>`` variables, e.g. ``batching="per-parent"``.
     """
@@ -65,6 +81,13 @@ def gateway_process(api_url: str, api_key: str, **settings: str) -> Iterator[str
     command = [str(BIN / "events-gateway"), "serve", "--port", "0"]
     process, url = _start(command, env, "GraphiQL at")
     try:
-        yield f"{url}/graphql"
+        yield Server(f"{url}/graphql", process.pid)
     finally:
         _stop(process)
+
+
+@contextlib.contextmanager
+def gateway_process(api_url: str, api_key: str, **settings: str) -> Iterator[str]:
+    """:func:`gateway_server`, yielding only the GraphQL endpoint's URL."""
+    with gateway_server(api_url, api_key, **settings) as server:
+        yield server.url
