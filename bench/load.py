@@ -15,6 +15,7 @@ over its course, at its end and at its peak. Asserts nothing.
     .venv/bin/python bench/load.py                            # 100 clients x 60 s
     .venv/bin/python bench/load.py --clients 20 --seconds 10 --latency-ms 0
     .venv/bin/python bench/load.py --mix nested=1             # only the nested query
+    .venv/bin/python bench/load.py --repeat 3                 # does memory settle across runs?
 """
 
 from __future__ import annotations
@@ -147,44 +148,49 @@ def mib(kib: int) -> str:
     return f"{kib / 1024:.1f} MiB"
 
 
-async def run(args: argparse.Namespace, gateway: Server, emulator: Server) -> None:
-    mix = parse_mix(args.mix)
-    connector = aiohttp.TCPConnector(limit=args.clients)
-    timeout = aiohttp.ClientTimeout(total=args.request_timeout)
-    headers = {"Authorization": f"Bearer {DEMO_API_KEY}"}
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as http:
-        ids = await discover(http, gateway.url)
-        warm = Tally()
-        await asyncio.gather(
-            *(
-                client(http, gateway.url, mix, ids, time.perf_counter() + args.warmup, warm, -n)
-                for n in range(4)
-            )
-        )
-        rss_before = rss_kib(gateway.pid)
-        cpu_before = cpu_seconds(gateway.pid), cpu_seconds(emulator.pid)
-        tally = Tally()
-        samples: list[tuple[float, int]] = []
-        stop = asyncio.Event()
-        started = time.perf_counter()
-        sampler = asyncio.ensure_future(sample_memory(gateway.pid, samples, started, stop))
-        stop_at = started + args.seconds
-        await asyncio.gather(
-            *(client(http, gateway.url, mix, ids, stop_at, tally, seed) for seed in range(args.clients))
-        )
-        elapsed = time.perf_counter() - started
-        stop.set()
-        await sampler
-        rss_after = rss_kib(gateway.pid)
-        cpu_after = cpu_seconds(gateway.pid), cpu_seconds(emulator.pid)
+@dataclass
+class Run:
+    """One measured run: what the clients saw, and what it cost the servers."""
 
+    tally: Tally
+    elapsed: float
+    rss_before: int
+    rss_after: int
+    samples: list[tuple[float, int]]
+    cpu: tuple[float, float, float]  # gateway, emulator, this load client
+
+
+async def measure(
+    http: aiohttp.ClientSession,
+    args: argparse.Namespace,
+    mix: dict[str, int],
+    ids: tuple[list[str], list[str]],
+    gateway: Server,
+    emulator: Server,
+) -> Run:
+    rss_before = rss_kib(gateway.pid)
+    cpu_before = cpu_seconds(gateway.pid), cpu_seconds(emulator.pid), cpu_seconds(os.getpid())
+    tally = Tally()
+    samples: list[tuple[float, int]] = []
+    stop = asyncio.Event()
+    started = time.perf_counter()
+    sampler = asyncio.ensure_future(sample_memory(gateway.pid, samples, started, stop))
+    stop_at = started + args.seconds
+    await asyncio.gather(
+        *(client(http, gateway.url, mix, ids, stop_at, tally, seed) for seed in range(args.clients))
+    )
+    elapsed = time.perf_counter() - started
+    stop.set()
+    await sampler
+    cpu_after = cpu_seconds(gateway.pid), cpu_seconds(emulator.pid), cpu_seconds(os.getpid())
+    cpu = tuple(after - before for after, before in zip(cpu_after, cpu_before, strict=True))
+    return Run(tally, elapsed, rss_before, rss_kib(gateway.pid), samples, cpu)  # type: ignore[arg-type]
+
+
+def report(run: Run, mix: dict[str, int]) -> None:
+    tally, elapsed = run.tally, run.elapsed
     everything = [latency for values in tally.latencies.values() for latency in values]
     answered = len(everything)
-    failed = sum(tally.errors.values())
-    print(
-        f"\n{args.clients} clients x {args.seconds:g} s, mix {args.mix},"
-        f" upstream latency {args.latency_ms:g} ms"
-    )
     print(f"  requests sent: {tally.sent}")
     print(f"  throughput: {answered / elapsed:.1f} requests/s ({answered} answered in {elapsed:.1f} s)")
     print(f"  {'kind':<10}{'requests':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'max ms':>10}")
@@ -197,26 +203,49 @@ async def run(args: argparse.Namespace, gateway: Server, emulator: Server) -> No
             f"{percentile(values, 0.99):>10.1f}{max(values) * 1000:>10.1f}"
         )
     print(
-        f"  errors: {failed}"
+        f"  errors: {sum(tally.errors.values())}"
         + "".join(f"\n    {count:>6}  {reason}" for reason, count in tally.errors.most_common())
     )
-    gateway_cpu, emulator_cpu = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
+    gateway_cpu, emulator_cpu, client_cpu = run.cpu
     cores = os.cpu_count() or 1
     print(
-        f"  CPU seconds: gateway {gateway_cpu:.1f}, emulator {emulator_cpu:.1f}"
-        f" (of {elapsed * cores:.0f} on {cores} cores, shared with this client and anything else running)"
+        f"  CPU seconds: gateway {gateway_cpu:.1f}, emulator {emulator_cpu:.1f}, load client {client_cpu:.1f}"
+        f" (of {elapsed * cores:.0f} on {cores} cores, shared with anything else running)"
     )
-    peak = max([rss_before, rss_after, *(rss for _, rss in samples)])
-    print(f"  gateway RSS: before {mib(rss_before)}, after {mib(rss_after)}, peak {mib(peak)}")
+    peak = max([run.rss_before, run.rss_after, *(rss for _, rss in run.samples)])
+    print(f"  gateway RSS: before {mib(run.rss_before)}, after {mib(run.rss_after)}, peak {mib(peak)}")
+    samples = run.samples
     if samples:
         step = max(1, len(samples) // 10)
-        shown = samples[::step]
-        print("  gateway RSS over the run: " + ", ".join(f"{t:.0f}s {mib(rss)}" for t, rss in shown))
+        print(
+            "  gateway RSS over the run: " + ", ".join(f"{t:.0f}s {mib(rss)}" for t, rss in samples[::step])
+        )
         half = len(samples) // 2
         if half:
             first = statistics.median(rss for _, rss in samples[:half])
             second = statistics.median(rss for _, rss in samples[half:])
             print(f"  median RSS, first half {mib(int(first))}, second half {mib(int(second))}")
+
+
+async def run(args: argparse.Namespace, gateway: Server, emulator: Server) -> None:
+    mix = parse_mix(args.mix)
+    connector = aiohttp.TCPConnector(limit=args.clients)
+    timeout = aiohttp.ClientTimeout(total=args.request_timeout)
+    headers = {"Authorization": f"Bearer {DEMO_API_KEY}"}
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as http:
+        ids = await discover(http, gateway.url)
+        rss_start = rss_kib(gateway.pid)
+        warm = Tally()
+        warm_until = time.perf_counter() + args.warmup
+        await asyncio.gather(*(client(http, gateway.url, mix, ids, warm_until, warm, -n) for n in range(4)))
+        print(
+            f"\n{args.clients} clients x {args.seconds:g} s, mix {args.mix},"
+            f" upstream latency {args.latency_ms:g} ms; gateway RSS at start {mib(rss_start)}"
+        )
+        for number in range(1, args.repeat + 1):
+            if args.repeat > 1:
+                print(f"run {number} of {args.repeat}")
+            report(await measure(http, args, mix, ids, gateway, emulator), mix)
 
 
 def main() -> None:
@@ -227,6 +256,7 @@ def main() -> None:
     parser.add_argument("--mix", default=DEFAULT_MIX, help=f"request weights (default {DEFAULT_MIX})")
     parser.add_argument("--latency-ms", type=float, default=10.0, help="added upstream latency (default 10)")
     parser.add_argument("--request-timeout", type=float, default=30.0, help="client timeout per request")
+    parser.add_argument("--repeat", type=int, default=1, help="measured runs on the same gateway (default 1)")
     parser.add_argument("--log-level", default="WARNING", help="the gateway's log level (default WARNING)")
     args = parser.parse_args()
     with emulator_server("--latency-ms", str(args.latency_ms), "--write-limit", "0") as emulator:
