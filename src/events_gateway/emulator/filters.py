@@ -76,6 +76,7 @@ MAX_LISTED_VALUES: Final = 500
 DEFAULT_SORT_SQL: Final = "r.external_usage DESC"
 #: Appended to every order so pages never shift: oldest first, then id.
 STABLE_TAIL_SQL: Final = "r.created_at ASC, r.id ASC"
+_STABLE_TAIL_COLUMNS: Final = ("r.created_at", "r.id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +194,7 @@ def compile_sort(raw: str | None) -> str:
     if raw is None or not raw.strip():
         return f"{DEFAULT_SORT_SQL}, {STABLE_TAIL_SQL}"
     node = parse_json_param("sort", raw)
-    terms: list[str] = []
+    terms: dict[str, str] = {}  # expression -> term; a later key on an expression already sorted is a no-op
     depth = 0
     while node is not None:
         depth += 1
@@ -205,6 +206,9 @@ def compile_sort(raw: str | None) -> str:
         order = node.get("order", "asc")
         if not isinstance(order, str) or order.lower() not in ORDERS:
             raise _bad("sort", f'Unknown order "{order}"; use "asc" or "desc".')
-        terms.append(f"{spec.sql} {order.upper()}")
+        terms.setdefault(spec.sql, f"{spec.sql} {order.upper()}")
         node = node.get("tie_breaker")
-    return ", ".join([*terms, STABLE_TAIL_SQL])
+    for column in _STABLE_TAIL_COLUMNS:
+        terms.setdefault(column, f"{column} ASC")
+    # Dropping the repeats changes no order, and spares SQLite a sort that the index order already gives.
+    return ", ".join(terms.values())

@@ -50,7 +50,11 @@ CREATE TABLE IF NOT EXISTS resources (
     external_usage INTEGER NOT NULL DEFAULT 0,
     data TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS resources_by_kind ON resources (workspace, entity_type, created_at, id);
+-- One kind in its stable order, carrying parent_id so that a parent filter over a kind reads the index
+-- alone (it replaces an index without parent_id).
+DROP INDEX IF EXISTS resources_by_kind;
+CREATE INDEX IF NOT EXISTS resources_by_kind_order
+    ON resources (workspace, entity_type, created_at, id, parent_id);
 CREATE INDEX IF NOT EXISTS resources_by_order ON resources (workspace, created_at, id);
 CREATE INDEX IF NOT EXISTS resources_by_usage ON resources (workspace, external_usage);
 -- A parent's children of one kind in their stable order: per-parent lists, catalog "parent_id in" filters
@@ -60,15 +64,24 @@ CREATE INDEX IF NOT EXISTS resources_by_parent_kind ON resources (parent_id, ent
 CREATE INDEX IF NOT EXISTS resources_by_integration ON resources (integration_id);
 """
 
-_SELECT = """
+_COLUMNS = """
 SELECT r.id, r.entity_type, r.parent_id, r.integration_id, r.title, r.native_type, r.created_at,
        r.updated_at, r.external_usage, r.data, r.workspace,
        (SELECT COUNT(*) FROM resources AS c WHERE c.parent_id = r.id) AS children_count,
        p.title AS parent_title, g.title AS grandparent_title
-FROM resources AS r
+"""
+_ANCESTORS = """
 LEFT JOIN resources AS p ON p.id = r.parent_id
 LEFT JOIN resources AS g ON g.id = p.parent_id
 """
+_SELECT = f"{_COLUMNS} FROM resources AS r {_ANCESTORS}"
+#: One page of a list: the page's rows are chosen first, from the filter and order alone, and only those
+#: get their child count and ancestors (joined before the sort, every row before the offset paid for them).
+_PAGE = (
+    "{columns} FROM (SELECT r.rowid AS page_row FROM resources AS r WHERE r.workspace = ? AND ({where})"
+    " ORDER BY {order_by} LIMIT ? OFFSET ?) AS page"
+    " JOIN resources AS r ON r.rowid = page.page_row {ancestors} ORDER BY {order_by}"
+)
 
 _INSERT_RESOURCE = (
     "INSERT INTO resources (id, workspace, entity_type, parent_id, integration_id, title, native_type,"
@@ -280,7 +293,7 @@ class Store:
         self, workspace: str, where: str, params: Iterable[Any], order_by: str, limit: int, offset: int
     ) -> list[orjson.Fragment]:
         """One page of objects, each as encoded JSON (``orjson.dumps`` embeds them as they are)."""
-        sql = f"{_SELECT} WHERE r.workspace = ? AND ({where}) ORDER BY {order_by} LIMIT ? OFFSET ?"
+        sql = _PAGE.format(columns=_COLUMNS, where=where, order_by=order_by, ancestors=_ANCESTORS)
         rows = self._rows.execute(sql, (workspace, *params, limit, offset)).fetchall()
         return [_encoded(row) for row in rows]
 
