@@ -11,6 +11,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext
 
 from ..settings import Settings
+from .execution import FastExecutionContext
 from .limits import limit_extensions
 from .masking import ErrorMasking
 from .mutations import Mutation
@@ -45,4 +46,5 @@ def build_schema(
         mutation=Mutation,
         types=[EventCategory, Event, EventProperty],
         extensions=all_extensions,
+        execution_context_class=FastExecutionContext,
     )
