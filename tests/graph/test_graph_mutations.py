@@ -128,6 +128,28 @@ async def test_update_with_explicit_null_clears_the_field(
     assert upstream["title"] == event["title"]
 
 
+@pytest.mark.parametrize(
+    ("field", "mutation"),
+    [("title", "updateEvent"), ("pii", "updateEvent"), ("isArrayType", "updateEventProperty")],
+)
+async def test_explicit_null_on_a_field_that_cannot_be_cleared_is_refused_by_name(
+    emulator: RunningEmulator, gateway: Gateway, rest: Rest, field: str, mutation: str
+) -> None:
+    event = await _event(emulator, rest)
+    target = event["id"]
+    if mutation == "updateEventProperty":
+        target = (await rest(emulator, "/event/event_properties", parent_id=event["id"]))[0]["id"]
+    result = await gateway.run(
+        f"mutation($id: ID!) {{ {mutation}(id: $id, input: {{{field}: null}}) {{ id }} }}", {"id": target}
+    )
+    assert result.errors is not None
+    [error] = result.errors
+    assert error.extensions is not None
+    assert (error.extensions["code"], error.extensions["field"]) == ("BAD_USER_INPUT", field)
+    assert "Maybe" not in error.message
+    assert gateway.contexts[-1].calls == []  # refused before any upstream call
+
+
 async def test_updated_objects_are_read_fresh_in_the_same_request(
     emulator: RunningEmulator, gateway: Gateway, rest: Rest
 ) -> None:

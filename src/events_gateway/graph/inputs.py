@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import strawberry
 
 from .errors import InvalidInput
+
+_T = TypeVar("_T")
 
 #: The data types an event property may have.
 PROPERTY_TYPES: Final = (
@@ -201,28 +203,28 @@ class CreateEventPropertyInput(_CommonCreateFields):
     description="A partial update: only the fields given are sent; `null` clears a text or list field."
 )
 class UpdateResourceInput:
-    title: strawberry.Maybe[str]
+    title: strawberry.Maybe[str | None]
     description: strawberry.Maybe[str | None]
     definition: strawberry.Maybe[str | None]
-    pii: strawberry.Maybe[bool]
-    verified: strawberry.Maybe[bool]
-    published: strawberry.Maybe[bool]
+    pii: strawberry.Maybe[bool | None]
+    verified: strawberry.Maybe[bool | None]
+    published: strawberry.Maybe[bool | None]
     teams: strawberry.Maybe[list[strawberry.ID] | None]
     owners: strawberry.Maybe[list[strawberry.ID] | None]
     owners_groups: strawberry.Maybe[list[strawberry.ID] | None]
     collections: strawberry.Maybe[list[strawberry.ID] | None]
     tags: strawberry.Maybe[list[strawberry.ID] | None]
     subscribers: strawberry.Maybe[list[strawberry.ID] | None]
-    type: strawberry.Maybe[str] = strawberry.field(description="Event properties only.")
-    is_required: strawberry.Maybe[bool] = strawberry.field(description="Event properties only.")
+    type: strawberry.Maybe[str | None] = strawberry.field(description="Event properties only.")
+    is_required: strawberry.Maybe[bool | None] = strawberry.field(description="Event properties only.")
     enum_values: strawberry.Maybe[str | None] = strawberry.field(description="Event properties only.")
     regex: strawberry.Maybe[str | None] = strawberry.field(description="Event properties only.")
-    is_array_type: strawberry.Maybe[bool] = strawberry.field(description="Event properties only.")
+    is_array_type: strawberry.Maybe[bool | None] = strawberry.field(description="Event properties only.")
 
     def to_body(self, *, for_property: bool) -> dict[str, Any]:
         body: dict[str, Any] = {}
         if self.title is not None:
-            body["title"] = check_title(self.title.value)
+            body["title"] = check_title(_not_null(self.title.value, "title"))
         for name, upstream in _TEXTS.items():
             given = getattr(self, _snake(name))
             if given is not None:
@@ -230,7 +232,7 @@ class UpdateResourceInput:
         for name, upstream in _FLAGS.items():
             given = getattr(self, name)
             if given is not None:
-                body[upstream] = given.value
+                body[upstream] = _not_null(given.value, _camel(name))
         for name, upstream in _ID_LISTS.items():
             given = getattr(self, _snake(name))
             if given is not None:
@@ -240,13 +242,20 @@ class UpdateResourceInput:
                 if getattr(self, name) is not None:
                     raise InvalidInput(_camel(name), "Only event properties have this field.")
         if self.type is not None:
-            body["type"] = check_property_type(self.type.value)
+            body["type"] = check_property_type(_not_null(self.type.value, "type"))
         if self.is_required is not None:
-            body["is_required"] = self.is_required.value
+            body["is_required"] = _not_null(self.is_required.value, "isRequired")
         if self.is_array_type is not None:
-            body["is_array_type"] = self.is_array_type.value
+            body["is_array_type"] = _not_null(self.is_array_type.value, "isArrayType")
         if self.enum_values is not None:
             body["enum_values"] = self.enum_values.value or ""
         if self.regex is not None:
             body["regex"] = check_regex(self.regex.value) if self.regex.value is not None else ""
         return body
+
+
+def _not_null(value: _T | None, field: str) -> _T:
+    """GraphQL cannot say "optional but never null"; an explicit null on such a field gets a clear error."""
+    if value is None:
+        raise InvalidInput(field, "This field cannot be null; leave it out to keep the current value.")
+    return value
