@@ -11,7 +11,7 @@ import binascii
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import strawberry
 
@@ -89,21 +89,37 @@ class Connection(Generic[T]):
     page_info: PageInfo
     total_count: int = strawberry.field(description="Items in the whole list, not only this slice.")
 
+    def __getattr__(self, name: str) -> Any:
+        """``edges`` and ``page_info`` of a connection from ``make_connection``, built when first asked for
+        (most queries ask for ``nodes`` alone, and an edge with its cursor per item is not free)."""
+        state = self.__dict__
+        offset = state.get(_OFFSET)
+        if offset is None or name not in ("edges", "page_info"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        items: list[Any] = state["nodes"]
+        if name == "edges":
+            value: Any = [
+                Edge(cursor=encode_cursor(offset + index), node=item) for index, item in enumerate(items)
+            ]
+        else:
+            value = PageInfo(
+                has_next_page=offset + len(items) < state["total_count"],
+                has_previous_page=offset > 0,
+                start_cursor=encode_cursor(offset) if items else None,
+                end_cursor=encode_cursor(offset + len(items) - 1) if items else None,
+            )
+        state[name] = value
+        return value
+
+
+_OFFSET: Final = "_offset"
+
 
 def make_connection(items: Sequence[T], *, offset: int, total: int) -> Connection[T]:
     """A connection of ``items``, which start at ``offset`` in a list of ``total`` items."""
-    edges = [Edge(cursor=encode_cursor(offset + index), node=item) for index, item in enumerate(items)]
-    return Connection(
-        edges=edges,
-        nodes=list(items),
-        page_info=PageInfo(
-            has_next_page=offset + len(items) < total,
-            has_previous_page=offset > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=total,
-    )
+    connection: Connection[T] = Connection.__new__(Connection)
+    connection.__dict__.update({"nodes": list(items), "total_count": total, _OFFSET: offset})
+    return connection
 
 
 def slice_connection(items: Sequence[R], window: Window, build: Callable[[R], T]) -> Connection[T]:

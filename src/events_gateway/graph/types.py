@@ -1,8 +1,8 @@
 """The object types: event categories, events and event properties, nested both ways.
 
-Scalar fields are plain dataclass fields filled once from the upstream's resource dict (``from_resource``),
-so they cost no resolver call each; only the fields that walk the tree have resolvers, and those go
-through the request's loaders.
+Scalar fields are plain dataclass fields with no resolver; an object built by ``from_resource`` reads each
+one from the upstream's resource dict when it is first asked for (see ``_ReadOnDemand``). Only the fields
+that walk the tree have resolvers, and those go through the request's loaders.
 
 The nested connections (``EventCategory.events``, ``Event.properties``) and the back-references
 (``Event.category``, ``EventProperty.event``) are nullable on purpose: when one branch's upstream call
@@ -13,8 +13,9 @@ every sibling already loaded.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Final, Self
 
 import strawberry
 from strawberry.scalars import JSON
@@ -57,60 +58,108 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _common(resource: Resource) -> dict[str, Any]:
-    """The constructor arguments every resource type shares."""
-    get = resource.get
-    return {
-        "id": strawberry.ID(resource["id"]),
-        "title": get("title") or "",
-        "title_full": _str(get("title_full")),
-        "title_cased": _str(get("title_cased")),
-        "description": _str(get("description")),
-        "definition": _str(get("definition")),
-        "definition_version": _int(get("definition_version")),
-        "entity_type": _str(get("entity_type")),
-        "native_type": _str(get("native_type")),
-        "icon": _str(get("icon")),
-        "url": _str(get("url")),
-        "created_at": _time(get("created_at")),
-        "updated_at": _time(get("updated_at")),
-        "external_updated_at": _time(get("external_updated_at")),
-        "multiplayer_last_modified": _time(get("multiplayer_last_modified")),
-        "multiplayer_last_modified_by": _id(get("multiplayer_last_modified_by")),
-        "bookmarked_by": _ids(get("bookmarked_by")),
-        "multiplayers": _ids(get("multiplayers")),
-        "owners": _ids(get("owners")),
-        "owners_groups": _ids(get("owners_groups")),
-        "collections": _ids(get("collections")),
-        "tags": _ids(get("tags")),
-        "teams": _ids(get("teams")),
-        "subscribers": _ids(get("subscribers")),
-        "sources": _ids(get("sources")),
-        "workspace_id": _id(get("workspace_id")),
-        "parent_id": _id(get("parent")),
-        "integration_id": _id(get("integration")),
-        "children_count": _int(get("children_count")),
-        "total_usage": _int(get("total_usage")),
-        "internal_usage": _int(get("internal_usage")),
-        "external_usage": _int(get("external_usage")),
-        "internal_users": get("internal_users"),
-        "external_users": get("external_users"),
-        "published": _bool(get("published")),
-        "archived": _bool(get("archived")),
-        "pii": _bool(get("pii")),
-        "verified": _bool(get("verified")),
-        "pristine": _bool(get("pristine")),
-        "custom_properties": get("properties"),
-        "databuilder_id": _str(get("databuilder_id")),
-        "viewers_delta": get("viewers_delta"),
-        "search_metadata": get("search_metadata"),
-    }
+def _ids_of(name: str) -> Callable[[Resource], list[strawberry.ID]]:
+    return lambda resource: _ids(resource.get(name))
+
+
+def _of(convert: Callable[[Any], Any], name: str) -> Callable[[Resource], Any]:
+    return lambda resource: convert(resource.get(name))
+
+
+def _raw(name: str) -> Callable[[Resource], Any]:
+    return lambda resource: resource.get(name)
+
+
+#: How each scalar field every resource type shares is read from the upstream's resource dict.
+_COMMON: Final[dict[str, Callable[[Resource], Any]]] = {
+    "id": lambda resource: strawberry.ID(resource["id"]),
+    "title": lambda resource: resource.get("title") or "",
+    "title_full": _of(_str, "title_full"),
+    "title_cased": _of(_str, "title_cased"),
+    "description": _of(_str, "description"),
+    "definition": _of(_str, "definition"),
+    "definition_version": _of(_int, "definition_version"),
+    "entity_type": _of(_str, "entity_type"),
+    "native_type": _of(_str, "native_type"),
+    "icon": _of(_str, "icon"),
+    "url": _of(_str, "url"),
+    "created_at": _of(_time, "created_at"),
+    "updated_at": _of(_time, "updated_at"),
+    "external_updated_at": _of(_time, "external_updated_at"),
+    "multiplayer_last_modified": _of(_time, "multiplayer_last_modified"),
+    "multiplayer_last_modified_by": _of(_id, "multiplayer_last_modified_by"),
+    "bookmarked_by": _ids_of("bookmarked_by"),
+    "multiplayers": _ids_of("multiplayers"),
+    "owners": _ids_of("owners"),
+    "owners_groups": _ids_of("owners_groups"),
+    "collections": _ids_of("collections"),
+    "tags": _ids_of("tags"),
+    "teams": _ids_of("teams"),
+    "subscribers": _ids_of("subscribers"),
+    "sources": _ids_of("sources"),
+    "workspace_id": _of(_id, "workspace_id"),
+    "parent_id": _of(_id, "parent"),
+    "integration_id": _of(_id, "integration"),
+    "children_count": _of(_int, "children_count"),
+    "total_usage": _of(_int, "total_usage"),
+    "internal_usage": _of(_int, "internal_usage"),
+    "external_usage": _of(_int, "external_usage"),
+    "internal_users": _raw("internal_users"),
+    "external_users": _raw("external_users"),
+    "published": _of(_bool, "published"),
+    "archived": _of(_bool, "archived"),
+    "pii": _of(_bool, "pii"),
+    "verified": _of(_bool, "verified"),
+    "pristine": _of(_bool, "pristine"),
+    "custom_properties": _raw("properties"),
+    "databuilder_id": _of(_str, "databuilder_id"),
+    "viewers_delta": _raw("viewers_delta"),
+    "search_metadata": _raw("search_metadata"),
+}
+#: An event property's own scalar fields.
+_PROPERTY: Final[dict[str, Callable[[Resource], Any]]] = {
+    **_COMMON,
+    "type": _of(_str, "type"),
+    "is_required": _of(_bool, "is_required"),
+    "enum_values": lambda resource: _str(resource.get("enum_values", resource.get("enum"))),
+    "regex": _of(_str, "regex"),
+    "is_array_type": _of(_bool, "is_array_type"),
+}
+
+_SOURCE: Final = "_resource"
+
+
+class _ReadOnDemand:
+    """Scalar fields read from the upstream dict when first asked for, then kept.
+
+    A resource has some forty scalar fields and a query usually asks for a few: converting them all up
+    front was most of the CPU of a large tree. ``from_resource`` keeps the dict alone; a field that is
+    not yet in the instance falls through to ``__getattr__``, which converts it with the class's table.
+    Objects built with their constructor (all fields given) never reach it.
+    """
+
+    _fields: ClassVar[Mapping[str, Callable[[Resource], Any]]] = _COMMON
+
+    def __getattr__(self, name: str) -> Any:
+        convert = type(self)._fields.get(name)
+        state = self.__dict__
+        if convert is None or _SOURCE not in state:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = state[name] = convert(state[_SOURCE])
+        return value
+
+    @classmethod
+    def from_resource(cls, resource: Resource) -> Self:
+        """The object for an upstream resource dict, whose fields are read as they are asked for."""
+        instance = cls.__new__(cls)
+        instance.__dict__[_SOURCE] = resource
+        return instance
 
 
 @strawberry.interface(
     name="Resource", description="What every catalog resource has (upstream field names, in camelCase)."
 )
-class Resource_:  # the trailing underscore keeps it apart from the upstream ``Resource`` dict
+class Resource_(_ReadOnDemand):  # the trailing underscore keeps it apart from the upstream ``Resource`` dict
     id: strawberry.ID
     title: str
     title_full: str | None = strawberry.field(
@@ -206,10 +255,6 @@ class EventCategory(Resource_):
         resolver=_category_events, description="The events of this category, oldest first."
     )
 
-    @classmethod
-    def from_resource(cls, resource: Resource) -> EventCategory:
-        return cls(**_common(resource))
-
 
 @strawberry.type(description="Something a product tracks; belongs to one category, has properties.")
 class Event(Resource_):
@@ -219,10 +264,6 @@ class Event(Resource_):
     properties: Connection[EventProperty] | None = strawberry.field(
         resolver=_event_properties, description="The properties of this event, oldest first."
     )
-
-    @classmethod
-    def from_resource(cls, resource: Resource) -> Event:
-        return cls(**_common(resource))
 
 
 @strawberry.type(description="One attribute an event carries, with its data type and constraints.")
@@ -236,17 +277,7 @@ class EventProperty(Resource_):
         resolver=_property_event, description="The event this property belongs to."
     )
 
-    @classmethod
-    def from_resource(cls, resource: Resource) -> EventProperty:
-        get = resource.get
-        return cls(
-            **_common(resource),
-            type=_str(get("type")),
-            is_required=_bool(get("is_required")),
-            enum_values=_str(get("enum_values", get("enum"))),
-            regex=_str(get("regex")),
-            is_array_type=_bool(get("is_array_type")),
-        )
+    _fields: ClassVar[Mapping[str, Callable[[Resource], Any]]] = _PROPERTY
 
 
 @strawberry.type(description="What a deletion did.")

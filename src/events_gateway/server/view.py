@@ -15,8 +15,10 @@ anything runs. Every refusal is a GraphQL-shaped body with an ``extensions.code`
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
+import orjson
 import strawberry
 from aiohttp import hdrs, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -115,10 +117,18 @@ class GatewayView(PersistedQueriesView):
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         return cast(GraphQLHTTPResponse, response_body(result, request_id=ensure_request_id(request)))
 
+    def encode_json(self, data: object) -> bytes:
+        """orjson: several times faster than the standard library on a large tree. Anything it cannot
+        encode (an integer over 64 bits in a JSON scalar) goes through the standard library instead."""
+        try:
+            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+        except orjson.JSONEncodeError:
+            return json.dumps(data, separators=(",", ":")).encode()
+
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: web.Response
     ) -> web.Response:
-        sub_response.text = self.encode_json_string(response_data)
+        sub_response.body = self.encode_json(response_data)
         if isinstance(response_data, dict):  # always: batches are refused while reading the request
             sub_response.set_status(status_for(dict(response_data), sub_response.content_type))
         return sub_response
