@@ -6,7 +6,10 @@ Nothing here outlives the request, so no caller can ever read another caller's d
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from strawberry.extensions import SchemaExtension
 
 from ..settings import Settings
 from ..upstream.client import UpstreamCall, UpstreamClient, UpstreamSession
@@ -51,3 +54,13 @@ def make_context(
     return GraphContext(
         request_id=request_id, settings=settings, session=session, loaders=loaders, calls=calls
     )
+
+
+class ReleaseLoaders(SchemaExtension):
+    """Once the operation has run, release what its loaders hold (see ``Loaders.release``)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        if isinstance(context, GraphContext):
+            context.loaders.release()

@@ -139,6 +139,19 @@ class Loaders:
             loop=loop,
         )
 
+    def release(self) -> None:
+        """Drop everything this request loaded; it has answered and will read nothing more.
+
+        The executor's state sits in a reference cycle that still holds the context after the answer, so
+        without this every resource of the request would wait for the cycle collector, which would then
+        have to walk all of them.
+        """
+        self.store.clear()
+        self._lists.clear()
+        self._windows.clear()
+        for loader in (self.by_id, self.events_by_category, self.properties_by_event):
+            loader.clear_all()
+
     # ---- the store -------------------------------------------------------------------------------
 
     @property

@@ -11,6 +11,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext
 
 from ..settings import Settings
+from .context import ReleaseLoaders
 from .execution import FastExecutionContext
 from .limits import limit_extensions
 from .masking import ErrorMasking
@@ -40,7 +41,7 @@ def build_schema(
         schema = build_schema(settings)
         result = await schema.execute(query, context_value=make_context(...))
     """
-    all_extensions: list[Any] = [ErrorMasking, *limit_extensions(settings), *extensions]
+    all_extensions: list[Any] = [ErrorMasking, ReleaseLoaders, *limit_extensions(settings), *extensions]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,

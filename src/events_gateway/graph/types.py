@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Final, Self
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from ..upstream.client import Resource
 from ..upstream.filters import CATEGORY, EVENT, EVENT_PROPERTY
@@ -144,7 +145,7 @@ class _ReadOnDemand:
         convert = type(self)._fields.get(name)
         state = self.__dict__
         if convert is None or _SOURCE not in state:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            raise AttributeError(name)
         value = state[name] = convert(state[_SOURCE])
         return value
 
@@ -154,6 +155,11 @@ class _ReadOnDemand:
         instance = cls.__new__(cls)
         instance.__dict__[_SOURCE] = resource
         return instance
+
+
+# Strawberry asks every object of a type that implements an interface whether it was ``strawberry.cast``;
+# answered here, the question never reaches ``__getattr__`` (where a miss costs a raised AttributeError).
+setattr(_ReadOnDemand, TYPE_CAST_ATTRIBUTE, None)
 
 
 @strawberry.interface(

@@ -11,6 +11,7 @@ matches httpx's own parse, and falls back to parsing if a future httpx ever disa
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -24,8 +25,12 @@ _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 _PERCENT = {code: f"%{code:02X}" for code in range(128) if chr(code) not in _UNRESERVED}
 
 
+@functools.lru_cache(maxsize=256)
 def percent_encode(text: str) -> str:
-    """``quote(text, safe="")``, at C speed for ASCII text (all JSON that ``orjson`` writes for ids)."""
+    """``quote(text, safe="")``, at C speed for ASCII text (all JSON that ``orjson`` writes for ids).
+
+    Cached: every page of one batched list carries the same filter, a few KB to encode each time.
+    """
     if text.isascii():
         return text.translate(_PERCENT)
     return quote(text, safe="")
