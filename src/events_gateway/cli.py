@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -15,9 +17,14 @@ from aiohttp import web
 
 from .observability import configure_logging, configure_tracing
 from .settings import Settings, SettingsError
+from .supervisor import READY, Supervisor, WorkersFailed, reserve_port, worker_count
 
 #: Seconds in-flight requests get to finish after Ctrl-C or SIGTERM before their connections are closed.
 DEFAULT_SHUTDOWN_TIMEOUT = 10.0
+#: Names the process that answered, on every response of ``serve --workers N``.
+WORKER_HEADER = "X-Gateway-Worker"
+#: The cycle collector's thresholds once the app is built (CPython's default first one is 700).
+GC_THRESHOLDS = (50_000, 20, 10)
 
 
 class CannotListen(RuntimeError):
@@ -56,6 +63,17 @@ def _add_serve_command(commands: Any) -> None:
         default=DEFAULT_SHUTDOWN_TIMEOUT,
         help="seconds in-flight requests get to finish on shutdown (default: %(default)s)",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help=(
+            "processes serving the port (SO_REUSEPORT), under one parent that restarts them, forwards "
+            "SIGTERM/SIGINT and reloads them on SIGHUP; 0 means one per CPU core (default: 1)"
+        ),
+    )
+    # One process of ``--workers N``, started by the parent; not for use by hand.
+    serve.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(run=_run_serve)
 
 
@@ -93,8 +111,18 @@ def _run_serve(args: argparse.Namespace) -> int:
         return 2
     host = settings.host if args.host is None else args.host
     port = settings.port if args.port is None else args.port
+    if args.workers < 0:
+        print("events-gateway: --workers must be 0 (one per core) or more", file=sys.stderr)
+        return 2
+    count = worker_count(args.workers)
+    timeout = args.shutdown_timeout
     try:
-        _run(serve(settings, host=host, port=port, shutdown_timeout=args.shutdown_timeout))
+        if args.worker:
+            _run(serve(settings, host=host, port=port, shutdown_timeout=timeout, worker=True))
+        elif count > 1:
+            _run(supervise(settings, count=count, host=host, port=port, shutdown_timeout=timeout))
+        else:
+            _run(serve(settings, host=host, port=port, shutdown_timeout=timeout))
     except CannotListen as exc:
         print(f"events-gateway: {exc}", file=sys.stderr)
         return 1
@@ -117,16 +145,36 @@ def _run(coroutine: Coroutine[Any, Any, None]) -> None:
         runner.run(coroutine)
 
 
+def settle_heap() -> None:
+    """Tune the cycle collector for a server whose requests build large trees of short-lived objects.
+
+    Everything built at startup (the schema, the modules) moves out of the collector's sight for good,
+    and the young generation may grow to ``GC_THRESHOLDS[0]`` objects before a pass: at CPython's 700, a
+    large query was collected some thirty times while its tree was being built, each pass walking the
+    live tree again (a third of the query's CPU). Objects freed by reference counting never count.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+async def _stamp_worker(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers[WORKER_HEADER] = str(os.getpid())
+
+
 async def serve(
     settings: Settings,
     *,
     host: str | None = None,
     port: int | None = None,
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+    worker: bool = False,
 ) -> None:
     """Serve until SIGINT or SIGTERM, then finish in-flight requests and close the upstream client.
 
     ``host`` and ``port`` default to the settings'; port 0 picks a free port, and the banner names it.
+    As a ``worker`` of ``serve --workers N``, it shares the port with its siblings (``SO_REUSEPORT``),
+    names itself in a response header and prints one readiness line instead of the banner.
     """
     host = settings.host if host is None else host
     port = settings.port if port is None else port
@@ -151,18 +199,91 @@ async def serve(
         else:
             banner.append(f"upstream: {settings.upstream_url}")
 
-        runner = web.AppRunner(create_app(settings), shutdown_timeout=shutdown_timeout, handle_signals=False)
+        app = create_app(settings)
+        if worker:
+            app.on_response_prepare.append(_stamp_worker)
+        runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout, handle_signals=False)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
+        settle_heap()
         try:
-            await web.TCPSite(runner, host, port).start()
+            await web.TCPSite(runner, host, port, reuse_port=worker or None).start()
         except OSError as exc:  # the port is taken, or the address is not this machine's
             raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
         bound_port = runner.addresses[0][1]
         url = f"http://{_url_host(host)}:{bound_port}"
+        if worker:
+            print(f"{READY} (pid {os.getpid()}) at {url}", flush=True)
+        else:
+            print(
+                f"events-gateway: GraphiQL at {url}/graphql",
+                *banner,
+                "press Ctrl-C to stop",
+                sep="\n",
+                flush=True,
+            )
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+            stack.callback(loop.remove_signal_handler, signum)
+        await stop.wait()
+        if worker:
+            print(f"events-gateway: worker {os.getpid()} shutting down", flush=True)
+        else:
+            print("events-gateway: shutting down", flush=True)
+
+
+async def supervise(
+    settings: Settings,
+    *,
+    count: int,
+    host: str,
+    port: int,
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+) -> None:
+    """``serve --workers N``: start ``count`` worker processes on one port and keep them running until
+    SIGINT or SIGTERM; SIGHUP replaces them gracefully (see ``supervisor``)."""
+    env = dict(os.environ)
+    async with contextlib.AsyncExitStack() as stack:
+        banner: list[str] = []
+        if settings.upstream_url is None:
+            # Started once, here; every worker is pointed at it.
+            from .emulator import DEMO_API_KEY, EmulatorSettings, run_emulator
+
+            emulator = await stack.enter_async_context(
+                run_emulator(EmulatorSettings(), host="127.0.0.1", port=0)
+            )
+            env["EVENTS_API_URL"] = emulator.api_url
+            env["EVENTS_API_KEY"] = settings.api_key or DEMO_API_KEY
+            if settings.upstream_plan == "auto":  # a demo: show callers what each query cost upstream
+                env["EVENTS_GATEWAY_UPSTREAM_PLAN"] = "on"
+            banner += [
+                f"upstream: embedded emulator with demo data at {emulator.api_url}",
+                f"demo API key: {DEMO_API_KEY} (used for requests without an Authorization header)",
+            ]
+        else:
+            banner.append(f"upstream: {settings.upstream_url}")
+
+        try:
+            reserved, port = reserve_port(host, port)
+        except OSError as exc:
+            raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        if reserved is not None:
+            stack.callback(reserved.close)
+        supervisor = Supervisor(count=count, host=host, port=port, shutdown_timeout=shutdown_timeout, env=env)
+        stack.push_async_callback(supervisor.close)
+        try:
+            await supervisor.start()
+        except WorkersFailed as exc:
+            raise CannotListen(str(exc)) from exc
+
+        pids = ", ".join(str(pid) for pid in supervisor.pids)
         print(
-            f"events-gateway: GraphiQL at {url}/graphql",
+            f"events-gateway: GraphiQL at http://{_url_host(host)}:{port}/graphql",
+            f"{count} workers (pids {pids}); SIGHUP reloads them",
             *banner,
             "press Ctrl-C to stop",
             sep="\n",
@@ -170,10 +291,19 @@ async def serve(
         )
 
         stop = asyncio.Event()
+        reloads: set[asyncio.Task[None]] = set()
+
+        def reload() -> None:
+            task = asyncio.create_task(supervisor.reload())
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
             stack.callback(loop.remove_signal_handler, signum)
+        loop.add_signal_handler(signal.SIGHUP, reload)
+        stack.callback(loop.remove_signal_handler, signal.SIGHUP)
         await stop.wait()
         print("events-gateway: shutting down", flush=True)
 

@@ -1,0 +1,232 @@
+"""``serve --workers N``: N gateway processes on one port, kept running by one parent.
+
+Python runs one thread of Python at a time, so one process uses one core. Each worker is a whole
+``serve`` process that binds the port with ``SO_REUSEPORT``; the kernel spreads new connections across
+them, and no process hands sockets to another. The parent serves nothing itself. It:
+
+- starts the embedded emulator once, when ``EVENTS_API_URL`` is unset, and points every worker at it;
+- picks the port once when asked for port 0, and holds it bound (not listening), so that every worker,
+  and every worker of a reload, joins the same port;
+- restarts a worker that dies (after a pause, so a worker that cannot start does not spin);
+- on SIGTERM or SIGINT, forwards SIGTERM to every worker, which finishes its in-flight requests, then
+  exits 0;
+- on SIGHUP, reloads gracefully: starts a fresh set of workers and, once all of them listen, stops the
+  old ones; if the fresh set cannot start, the old one keeps serving.
+
+Workers run in their own session, so a Ctrl-C in the terminal reaches the parent alone and each worker
+gets exactly one SIGTERM from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+#: Printed by a worker (``serve --worker``) once it listens; the parent waits for it.
+READY: Final = "events-gateway: worker ready"
+#: Seconds a worker gets to start listening.
+START_TIMEOUT: Final = 60.0
+#: Seconds between a worker's unexpected exit and its replacement.
+RESTART_DELAY: Final = 1.0
+#: Seconds a stopping worker gets beyond its own shutdown timeout before it is killed.
+STOP_GRACE: Final = 5.0
+
+
+class WorkersFailed(RuntimeError):
+    """The first set of workers could not start (the message says why); ``serve`` exits 1."""
+
+
+def reserve_port(host: str, port: int) -> tuple[socket.socket | None, int]:
+    """For port 0, a free port and a socket that keeps it bound (with ``SO_REUSEPORT``, not listening)
+    for the parent's lifetime; for any other port, that port and no socket."""
+    if port != 0:
+        return None, port
+    family, kind, proto, _, address = socket.getaddrinfo(host or None, 0, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock, int(sock.getsockname()[1])
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: asyncio.subprocess.Process
+    ready: asyncio.Future[None]
+    stopping: bool = False
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+class Supervisor:
+    """Starts, watches, reloads and stops the worker processes of one ``serve --workers N``."""
+
+    def __init__(
+        self, *, count: int, host: str, port: int, shutdown_timeout: float, env: Mapping[str, str]
+    ) -> None:
+        self.count = count
+        self.host = host
+        self.port = port
+        self.shutdown_timeout = shutdown_timeout
+        self.env = dict(env)
+        self.workers: list[_Worker] = []
+        self._closing = False
+        self._reload_lock = asyncio.Lock()
+        self._restarts: set[asyncio.Task[None]] = set()
+
+    @property
+    def pids(self) -> list[int]:
+        return [worker.pid for worker in self.workers]
+
+    async def start(self) -> None:
+        """Start the first set of workers; ``WorkersFailed`` if any of them cannot listen."""
+        fresh = await self._start_set()
+        if fresh is None:
+            raise WorkersFailed(f"the workers could not listen on {self.host}:{self.port} (see above)")
+        self.workers = fresh
+
+    async def reload(self) -> None:
+        """A fresh set of workers, then the old set stopped; the old set stays if the fresh one fails."""
+        async with self._reload_lock:
+            if self._closing:
+                return
+            fresh = await self._start_set()
+            if fresh is None:
+                _say("reload failed: the new workers did not start; the running ones keep serving")
+                return
+            old, self.workers = self.workers, fresh
+            _say(f"reloaded: workers {_pids(fresh)} replace {_pids(old)}")
+            await asyncio.gather(*(self._stop(worker) for worker in old))
+
+    async def close(self) -> None:
+        """SIGTERM to every worker; wait for each to finish its requests (kill any that overstays)."""
+        self._closing = True
+        for task in self._restarts:
+            task.cancel()
+        async with self._reload_lock:
+            await asyncio.gather(*(self._stop(worker) for worker in self.workers))
+            self.workers = []
+
+    # -- one worker ----------------------------------------------------------------------------------
+
+    async def _start_set(self) -> list[_Worker] | None:
+        started = await asyncio.gather(*(self._start_one() for _ in range(self.count)))
+        if all(worker is not None for worker in started):
+            return [worker for worker in started if worker is not None]
+        await asyncio.gather(*(self._stop(worker) for worker in started if worker is not None))
+        return None
+
+    async def _start_one(self) -> _Worker | None:
+        """A listening worker, or ``None`` when it exited or overran ``START_TIMEOUT`` before that."""
+        command = [sys.executable, "-m", "events_gateway.cli", "serve", "--worker"]
+        command += ["--host", self.host, "--port", str(self.port)]
+        command += ["--shutdown-timeout", str(self.shutdown_timeout)]
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+        worker = _Worker(process, asyncio.get_running_loop().create_future())
+        worker.tasks = [
+            asyncio.create_task(self._relay(worker)),
+            asyncio.create_task(self._watch(worker)),
+        ]
+        try:
+            await asyncio.wait_for(asyncio.shield(worker.ready), START_TIMEOUT)
+        except (TimeoutError, ProcessExited):
+            await self._stop(worker)
+            return None
+        return worker
+
+    async def _relay(self, worker: _Worker) -> None:
+        """Pass the worker's output on; its readiness line resolves ``worker.ready``."""
+        assert worker.process.stdout is not None
+        async for raw in worker.process.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            if line.startswith(READY):
+                if not worker.ready.done():
+                    worker.ready.set_result(None)
+                continue
+            print(line, flush=True)
+
+    async def _watch(self, worker: _Worker) -> None:
+        """Notice an exit: before readiness it fails the start; later, unasked, it gets a replacement."""
+        returncode = await worker.process.wait()
+        if not worker.ready.done():
+            worker.ready.set_exception(ProcessExited(returncode))
+            worker.ready.exception()  # retrieved here, so an unawaited failure is not reported twice
+            return
+        if worker.stopping or self._closing or worker not in self.workers:
+            return
+        _say(f"worker {worker.pid} exited with status {returncode}; starting another")
+        self.workers.remove(worker)
+        if not self._restarts:
+            task = asyncio.create_task(self._grow())
+            self._restarts.add(task)
+            task.add_done_callback(self._restarts.discard)
+
+    async def _grow(self) -> None:
+        """Bring the set back to ``count`` workers, one attempt per ``RESTART_DELAY``."""
+        while not self._closing and len(self.workers) < self.count:
+            await asyncio.sleep(RESTART_DELAY)
+            async with self._reload_lock:
+                if self._closing or len(self.workers) >= self.count:
+                    return
+                fresh = await self._start_one()
+                if fresh is not None:
+                    self.workers.append(fresh)
+
+    async def _stop(self, worker: _Worker) -> None:
+        worker.stopping = True
+        process = worker.process
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), self.shutdown_timeout + STOP_GRACE)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        await asyncio.gather(*worker.tasks, return_exceptions=True)
+
+
+class ProcessExited(Exception):
+    """A worker exited before it listened."""
+
+    def __init__(self, returncode: int) -> None:
+        super().__init__(f"exited with status {returncode}")
+        self.returncode = returncode
+
+
+def _pids(workers: list[_Worker]) -> str:
+    return ", ".join(str(worker.pid) for worker in workers)
+
+
+def _say(message: str) -> None:
+    print(f"events-gateway: {message}", flush=True)
+
+
+def worker_count(requested: int) -> int:
+    """``--workers``: 0 means one per CPU core this process may use."""
+    if requested > 0:
+        return requested
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)

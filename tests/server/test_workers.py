@@ -1,0 +1,180 @@
+"""``events-gateway serve --workers N``: several processes on one port, under one supervising parent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from events_gateway.cli import WORKER_HEADER
+
+SCRIPT = Path(sys.executable).with_name("events-gateway")
+#: Generous bound on any one wait; only there so a broken build fails instead of hanging.
+WAIT = 90.0
+QUERY = {"query": "{ eventCategories { totalCount } }"}
+
+
+def clean_env() -> dict[str, str]:
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("EVENTS_API_", "EVENTS_GATEWAY_"))
+    }
+
+
+@dataclass
+class Parent:
+    process: asyncio.subprocess.Process
+    url: str
+    lines: list[str] = field(default_factory=list)
+
+    async def line_containing(self, text: str) -> str:
+        """The next line of standard output that contains ``text``."""
+        assert self.process.stdout is not None
+        while True:
+            raw = await asyncio.wait_for(self.process.stdout.readline(), WAIT)
+            if not raw:
+                pytest.fail(f"serve --workers ended its output early: {self.lines}")
+            line = raw.decode().rstrip()
+            self.lines.append(line)
+            if text in line:
+                return line
+
+
+@asynccontextmanager
+async def serve_workers(*options: str) -> AsyncIterator[Parent]:
+    process = await asyncio.create_subprocess_exec(
+        str(SCRIPT),
+        "serve",
+        "--port",
+        "0",
+        *options,
+        env={**clean_env(), "EVENTS_GATEWAY_LOG_LEVEL": "WARNING"},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    parent = Parent(process, url="")
+    try:
+        first = await parent.line_containing("GraphiQL at")
+        match = re.search(r"(http://\S+/graphql)", first)
+        assert match, first
+        parent.url = match.group(1)
+        await parent.line_containing("Ctrl-C")
+        yield parent
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def answered_by(url: str) -> str:
+    """Ask once, on a fresh connection (the kernel picks a worker per connection); the worker's pid."""
+    async with httpx.AsyncClient(timeout=WAIT) as http:
+        response = await http.post(url, json=QUERY)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["eventCategories"]["totalCount"] > 0
+    return response.headers[WORKER_HEADER]
+
+
+async def pids_answering(url: str, wanted: int, attempts: int = 200) -> set[str]:
+    """The pids seen until ``wanted`` distinct ones have answered (or ``attempts`` requests)."""
+    seen: set[str] = set()
+    for _ in range(attempts):
+        seen.add(await answered_by(url))
+        if len(seen) >= wanted:
+            break
+    return seen
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_two_workers_share_the_port_reload_on_sighup_and_stop_on_sigterm() -> None:
+    async with serve_workers("--workers", "2") as parent:
+        banner = "\n".join(parent.lines)
+        assert "2 workers" in banner
+        assert "embedded emulator" in banner  # started once, by the parent
+        first = await pids_answering(parent.url, 2)
+        assert len(first) == 2
+        assert str(parent.process.pid) not in first
+
+        # Reload while a client keeps asking: every request is answered, then only new workers answer.
+        stop_asking = asyncio.Event()
+
+        async def keep_asking() -> int:
+            answered = 0
+            while not stop_asking.is_set():
+                await answered_by(parent.url)
+                answered += 1
+            return answered
+
+        asker = asyncio.create_task(keep_asking())
+        parent.process.send_signal(signal.SIGHUP)
+        await parent.line_containing("reloaded")
+        stop_asking.set()
+        assert await asyncio.wait_for(asker, WAIT) > 0
+        second = await pids_answering(parent.url, 2)
+        assert len(second) == 2
+        assert second.isdisjoint(first)
+
+        parent.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(parent.process.wait(), WAIT) == 0
+        rest = await parent.process.stdout.read() if parent.process.stdout else b""
+        assert "shutting down" in rest.decode()
+        assert not any(alive(int(pid)) for pid in first | second)
+
+
+async def test_a_worker_that_dies_is_replaced() -> None:
+    async with serve_workers("--workers", "2") as parent:
+        before = await pids_answering(parent.url, 2)
+        victim = int(sorted(before)[0])
+        os.kill(victim, signal.SIGKILL)
+        await parent.line_containing(f"worker {victim} exited")
+        newcomers: set[str] = set()
+        for _ in range(300):  # until the replacement has joined the port and answered
+            pid = await answered_by(parent.url)
+            assert pid != str(victim)
+            if pid not in before:
+                newcomers.add(pid)
+                break
+            await asyncio.sleep(0.1)
+        assert newcomers, "no replacement worker answered"
+        parent.process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(parent.process.wait(), WAIT) == 0
+
+
+async def test_workers_on_a_taken_port_say_so_and_exit_1() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = await asyncio.create_subprocess_exec(
+            str(SCRIPT),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            env=clean_env(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), WAIT)
+    assert process.returncode == 1
+    text = stderr.decode()
+    assert f"cannot listen on 127.0.0.1:{port}" in text
+    assert "Traceback" not in text
