@@ -24,7 +24,7 @@ import enum
 import itertools
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import pytest
@@ -40,6 +40,7 @@ from graphql import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strawberry.extensions import SchemaExtension
 from strawberry.scalars import JSON
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -413,10 +414,47 @@ async def test_the_documents_reach_what_they_aim_at() -> None:
     assert data.count(b'"properties":null') == 1
 
 
-def test_the_fast_path_is_the_one_taken() -> None:
-    """The gateway's schema runs on the fast executor (else every comparison here is of one with itself)."""
+def test_the_gateway_schema_runs_on_the_fast_executor() -> None:
     assert build_schema(Settings()).execution_context_class is FastExecutionContext
-    assert TEST_FAST.execution_context_class is FastExecutionContext
+
+
+class CountingExecutor(FastExecutionContext):
+    """Counts the fields that go through graphql-core's own per-field machinery."""
+
+    executed: ClassVar[list[str]] = []
+
+    def execute_field(self, parent_type: Any, source: Any, field_details_list: Any, *args: Any) -> Any:
+        self.executed.append(f"{parent_type.name}.{field_details_list[0].node.name.value}")
+        return super().execute_field(parent_type, source, field_details_list, *args)
+
+
+class PassThrough(SchemaExtension):
+    """An extension that wraps every resolver, as tracing does."""
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        return _next(root, info, *args, **kwargs)
+
+
+async def test_plain_fields_skip_the_per_field_machinery() -> None:
+    """Else the comparisons above could pass with the loop never used at all."""
+    document = "{ goodItems { id name tags { label } broken } }"
+    schema = QuietSchema(query=Query, types=[Item], execution_context_class=CountingExecutor)
+    CountingExecutor.executed.clear()
+    result = await schema.execute(document)
+    assert result.errors is None
+    assert CountingExecutor.executed == ["Query.goodItems"] + ["Item.broken"] * len(GOOD_ITEMS)
+
+
+async def test_a_resolver_wrapping_extension_sees_every_field() -> None:
+    document = "{ goodItems { id tags { label } } }"
+    schema = QuietSchema(
+        query=Query, types=[Item], execution_context_class=CountingExecutor, extensions=[PassThrough]
+    )
+    CountingExecutor.executed.clear()
+    result = await schema.execute(document)
+    assert result.errors is None
+    per_item = ["Item.id", "Item.tags", "Tag.label", "Tag.label"]
+    assert CountingExecutor.executed == ["Query.goodItems"] + per_item * len(GOOD_ITEMS)
 
 
 # ---- generated documents -----------------------------------------------------------------------------
