@@ -3,7 +3,8 @@
 One ``Loaders`` per GraphQL request (a cache shared across callers would hand one caller's data to
 another). It holds:
 
-- ``by_id``: resources by id, batched into List Resources calls with an ``in`` filter on ``id``;
+- ``by_id``: resources by id, from the store when a list already brought them, else batched into List
+  Resources calls with an ``in`` filter on ``id``;
 - ``events_by_category`` and ``properties_by_event``: children by ``(parent id, title filter)``, batched
   into List Resources calls with ``type`` + ``in`` on ``parent_id`` and the stable sort;
 - ``store``: the newest copy of every resource seen in this request. Lists hold ids and read the store,
@@ -23,7 +24,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from aiodataloader import DataLoader
 
@@ -102,6 +103,27 @@ async def _settle(jobs: list[Awaitable[T]]) -> list[T | Exception]:
     return outcomes  # type: ignore[return-value]  # BaseExceptions were re-raised above
 
 
+class _StoreFirst(DataLoader[str, Resource | None]):
+    """A by-id loader that answers from the request's store before its own cache or a batch.
+
+    Every resource a list returns is in the store, so lookups after a list cost no call, without a
+    primed future per listed object (which cost more than the rest of remembering it). A deletion still
+    primes ``None``, which the store, having dropped the object, falls through to.
+    """
+
+    def __init__(self, store: dict[str, Resource], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._store = store
+
+    def load(self, key: str) -> asyncio.Future[Resource | None]:
+        resource = self._store.get(key)
+        if resource is None:
+            return super().load(key)
+        found: asyncio.Future[Resource | None] = self.loop.create_future()
+        found.set_result(resource)
+        return found
+
+
 class _CapReached(Exception):
     """A catalog filter matched more than List Resources serves; the caller narrows it."""
 
@@ -125,11 +147,8 @@ class Loaders:
         self._lists: dict[tuple[str, str, str | None], list[str]] = {}
         self._windows: dict[tuple[ListQuery, Window], asyncio.Future[tuple[list[str], int]]] = {}
         # aiodataloader hands an Exception found in a batch's results to that key alone, as its failure;
-        # its annotations do not say so, hence the ignores.
-        self.by_id: DataLoader[str, Resource | None] = DataLoader(
-            self._load_by_id,  # type: ignore[arg-type]
-            loop=loop,
-        )
+        # its annotations do not say so, hence the ignores (``_StoreFirst`` takes its arguments untyped).
+        self.by_id: DataLoader[str, Resource | None] = _StoreFirst(self.store, self._load_by_id, loop=loop)
         self.events_by_category: DataLoader[ChildKey, list[str]] = DataLoader(
             partial(self._load_children, EVENT),  # type: ignore[arg-type]
             loop=loop,
@@ -166,8 +185,7 @@ class Loaders:
         resource_id = resource.get("id")
         if not isinstance(resource_id, str) or resource_id in self.deleted:
             return
-        self.store[resource_id] = resource
-        self.by_id.clear(resource_id).prime(resource_id, resource)
+        self.store[resource_id] = resource  # ``by_id`` reads the store first
 
     def resources(self, ids: Sequence[str]) -> list[Resource]:
         """The current copies of ``ids``, leaving out any deleted in this request."""
@@ -270,16 +288,21 @@ class Loaders:
                 )
             ]
             outcomes = await _settle([self._children_chunk(kind, chunk, title) for title, chunk in chunks])
+            store, deleted = self.store, self.deleted
             for (title, chunk), outcome in zip(chunks, outcomes, strict=True):
                 if isinstance(outcome, Exception):  # only this chunk's parents fail; the others still answer
                     failed.update({(parent_id, title): outcome for parent_id in chunk})
                     continue
-                for resource in outcome:
+                for resource in outcome:  # ``remember`` inlined: this loop sees every child of the level
                     parent = resource.get("parent")
                     ids = found.get((parent, title)) if isinstance(parent, str) else None
-                    if ids is not None and resource["id"] not in self.deleted:
-                        ids.append(resource["id"])
-                        self.remember(resource)
+                    if ids is None:
+                        continue
+                    resource_id = resource["id"]
+                    if resource_id not in deleted:
+                        ids.append(resource_id)
+                        if isinstance(resource_id, str):
+                            store[resource_id] = resource
         for (parent_id, title), ids in found.items():
             if (parent_id, title) not in failed:
                 self._lists[(kind, parent_id, title)] = ids
@@ -484,7 +507,7 @@ class Loaders:
             if not missing:
                 break
             pages.update(await self._pages(fetch, missing))
-        seen: set[str] = set()
+        seen: set[object] = set()
         results: list[Resource] = []
         count = 0
         for number in sorted(pages):
@@ -493,8 +516,9 @@ class Loaders:
                 continue
             count = max(count, page.count)
             for resource in page.results:
-                if resource.get("id") not in seen:
-                    seen.add(resource.get("id"))  # type: ignore[arg-type]  # ids are strings
+                resource_id = resource.get("id")
+                if resource_id not in seen:
+                    seen.add(resource_id)
                     results.append(resource)
         return results, count
 

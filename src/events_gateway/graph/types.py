@@ -153,7 +153,10 @@ class _ReadOnDemand:
     def from_resource(cls, resource: Resource) -> Self:
         """The object for an upstream resource dict, whose fields are read as they are asked for."""
         instance = cls.__new__(cls)
-        instance.__dict__[_SOURCE] = resource
+        # ``id`` and ``title`` are asked for nearly always, and cheap: set now, they skip ``__getattr__``.
+        instance.__dict__.update(
+            {_SOURCE: resource, "id": resource["id"], "title": resource.get("title") or ""}
+        )
         return instance
 
 

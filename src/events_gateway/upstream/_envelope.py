@@ -56,9 +56,14 @@ def normalise_resource(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise EnvelopeError("a resource is not a JSON object")
     resource = raw
-    if "id" in resource:
-        resource["id"] = normalise_id(resource["id"])
+    canonical = _CANONICAL_UUID.fullmatch
+    # The common case, ids already canonical (every list page holds dozens), is read without a call.
+    resource_id = resource.get("id")
+    if resource_id is not None and not (type(resource_id) is str and canonical(resource_id)):
+        resource["id"] = normalise_id(resource_id)
     parent = resource.get("parent")
+    if type(parent) is str and canonical(parent):
+        return resource
     if parent is None:
         parent = resource.get("parent_id")
     if isinstance(parent, dict):  # an expanded parent object
