@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 from .model import Clock, default_data, render_integration, render_resource
 
 SCHEMA_VERSION = 1
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -168,11 +170,50 @@ def _encoded(row: tuple[Any, ...]) -> orjson.Fragment:
     return orjson.Fragment(orjson.dumps(body))
 
 
+#: List answers (counts and pages) kept until the next write.
+READ_CACHE_SIZE = 4_096
+
+
+class _Reads:
+    """The answers to list reads, kept until the data changes.
+
+    Clients re-read the same lists (every page of a batch repeats its count; a client walks the same
+    tree again), and an answer is a pure function of the data. Every write through the store forgets
+    them all; so does a commit by another connection to the same file, which SQLite's ``data_version``
+    reveals.
+    """
+
+    def __init__(self, db: sqlite3.Connection, *, shared_file: bool) -> None:
+        self._db = db
+        self._shared_file = shared_file
+        self._answers: dict[tuple[Any, ...], Any] = {}
+        self._version = self._data_version()
+
+    def _data_version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0]) if self._shared_file else 0
+
+    def forget(self) -> None:
+        self._answers.clear()
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        if self._shared_file and (version := self._data_version()) != self._version:
+            self._answers.clear()
+            self._version = version
+        try:
+            answer: T = self._answers[key]
+        except KeyError:
+            if len(self._answers) >= READ_CACHE_SIZE:
+                self._answers.clear()
+            answer = self._answers[key] = compute()
+        return answer
+
+
 class Store:
     """One SQLite connection; open with :meth:`open`, close with :meth:`close`."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, *, shared_file: bool = False) -> None:
         self._db = connection
+        self._reads = _Reads(connection, shared_file=shared_file)
         # Resource reads want plain tuples: they are the render cache's keys as they come.
         self._rows = connection.cursor()
         self._rows.row_factory = None
@@ -199,7 +240,7 @@ class Store:
         connection.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
-        return cls(connection)
+        return cls(connection, shared_file=path is not None)
 
     def close(self) -> None:
         self._rows.close()
@@ -213,6 +254,8 @@ class Store:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        finally:
+            self._reads.forget()
         self._db.execute("COMMIT")
 
     # -- seeding ---------------------------------------------------------------------------------------
@@ -286,16 +329,25 @@ class Store:
         return None if row is None else _encoded(row)
 
     def count_resources(self, workspace: str, where: str, params: Iterable[Any]) -> int:
-        sql = f"SELECT COUNT(*) FROM resources AS r WHERE r.workspace = ? AND ({where})"
-        return int(self._db.execute(sql, (workspace, *params)).fetchone()[0])
+        arguments = (workspace, *params)
+
+        def count() -> int:
+            sql = f"SELECT COUNT(*) FROM resources AS r WHERE r.workspace = ? AND ({where})"
+            return int(self._db.execute(sql, arguments).fetchone()[0])
+
+        return self._reads.get(("count", where, arguments), count)
 
     def list_resources(
         self, workspace: str, where: str, params: Iterable[Any], order_by: str, limit: int, offset: int
-    ) -> list[orjson.Fragment]:
+    ) -> Sequence[orjson.Fragment]:
         """One page of objects, each as encoded JSON (``orjson.dumps`` embeds them as they are)."""
-        sql = _PAGE.format(columns=_COLUMNS, where=where, order_by=order_by, ancestors=_ANCESTORS)
-        rows = self._rows.execute(sql, (workspace, *params, limit, offset)).fetchall()
-        return [_encoded(row) for row in rows]
+        arguments = (workspace, *params, limit, offset)
+
+        def page() -> tuple[orjson.Fragment, ...]:
+            sql = _PAGE.format(columns=_COLUMNS, where=where, order_by=order_by, ancestors=_ANCESTORS)
+            return tuple(_encoded(row) for row in self._rows.execute(sql, arguments).fetchall())
+
+        return self._reads.get(("page", where, order_by, arguments), page)
 
     def create_resource(self, workspace: str, new: NewResource) -> orjson.Fragment:
         with self._transaction() as db:
