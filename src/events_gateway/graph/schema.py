@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types.execution import ExecutionContext
 
 from ..settings import Settings
@@ -18,6 +19,10 @@ from .masking import ErrorMasking
 from .mutations import Mutation
 from .queries import Query
 from .types import Event, EventCategory, EventProperty
+
+#: Distinct documents whose parse and validation are kept (clients send the same few again and again;
+#: the bound keeps a stream of unique documents from growing memory).
+DOCUMENT_CACHE_SIZE = 256
 
 
 class GatewaySchema(strawberry.Schema):
@@ -41,7 +46,19 @@ def build_schema(
         schema = build_schema(settings)
         result = await schema.execute(query, context_value=make_context(...))
     """
-    all_extensions: list[Any] = [ErrorMasking, ReleaseLoaders, *limit_extensions(settings), *extensions]
+    # The caches come last: the limits check a document's text before it is parsed and add their rule
+    # before it is validated, even when the parsed document or its verdict is already cached.
+    caches = [
+        partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
+        partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
+    ]
+    all_extensions: list[Any] = [
+        ErrorMasking,
+        ReleaseLoaders,
+        *limit_extensions(settings),
+        *extensions,
+        *caches,
+    ]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
