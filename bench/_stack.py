@@ -71,14 +71,18 @@ def emulator_process(*options: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def gateway_server(api_url: str, api_key: str, **settings: str) -> Iterator[Server]:
+def gateway_server(api_url: str, api_key: str, *, workers: int = 1, **settings: str) -> Iterator[Server]:
     """``events-gateway serve --port 0`` against ``api_url``; the GraphQL endpoint's URL and the pid.
 
-    ``settings`` become ``EVENTS_GATEWAY_<NAME>`` variables, e.g. ``batching="per-parent"``.
+    ``settings`` become ``EVENTS_GATEWAY_<NAME>`` variables, e.g. ``batching="per-parent"``. With
+    ``workers`` above 1 it is ``serve --workers N``, and the pid is the supervising parent's (its workers
+    are its children: see :func:`process_tree`).
     """
     env = dict(os.environ, EVENTS_API_URL=api_url, EVENTS_API_KEY=api_key)
     env.update({f"EVENTS_GATEWAY_{name.upper()}": value for name, value in settings.items()})
     command = [str(BIN / "events-gateway"), "serve", "--port", "0"]
+    if workers != 1:
+        command += ["--workers", str(workers)]
     process, url = _start(command, env, "GraphiQL at")
     try:
         yield Server(f"{url}/graphql", process.pid)
@@ -87,7 +91,26 @@ def gateway_server(api_url: str, api_key: str, **settings: str) -> Iterator[Serv
 
 
 @contextlib.contextmanager
-def gateway_process(api_url: str, api_key: str, **settings: str) -> Iterator[str]:
+def gateway_process(api_url: str, api_key: str, *, workers: int = 1, **settings: str) -> Iterator[str]:
     """:func:`gateway_server`, yielding only the GraphQL endpoint's URL."""
-    with gateway_server(api_url, api_key, **settings) as server:
+    with gateway_server(api_url, api_key, workers=workers, **settings) as server:
         yield server.url
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (Linux ``/proc``), e.g. a ``serve --workers N`` and its workers."""
+    found = [pid]
+    for current in found:
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU seconds of these processes so far (Linux ``/proc``); gone ones count 0."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
