@@ -8,10 +8,7 @@ never anything that could carry the caller's key, so they are safe to show a cli
 from __future__ import annotations
 
 import contextlib
-import math
-import time
 from collections.abc import Iterator, Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -27,6 +24,7 @@ from .errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from .resilience import parse_retry_after
 
 MSG_TIMEOUT = "The upstream did not answer in time."
 MSG_UNREACHABLE = "The upstream could not be reached."
@@ -99,23 +97,12 @@ def map_httpx_exceptions(route: str) -> Iterator[None]:
 
 
 def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
-    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date; ``None`` when absent or bad."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive result means the zone was missing
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
+    """``Retry-After`` as seconds from now for a client to report; a negative delay reads as "now".
+
+    The same reading the retrying transport uses (:func:`~.resilience.parse_retry_after`), so both agree
+    on what the upstream asked for.
+    """
+    return parse_retry_after(value, now=now, negative_as_zero=True)
 
 
 def field_errors(body: Any) -> dict[str, list[str]]:

@@ -147,12 +147,17 @@ class RetryPolicy:
 
 
 def parse_retry_after(
-    value: str | None, *, date: str | None = None, now: float | None = None
+    value: str | None,
+    *,
+    date: str | None = None,
+    now: float | None = None,
+    negative_as_zero: bool = False,
 ) -> float | None:
     """``Retry-After`` as seconds to wait, or ``None`` when absent or unreadable.
 
     Accepts delay-seconds or an HTTP date. A date is measured against the response's own ``Date`` header
-    when it has one (so a skewed local clock does not matter), else against ``now`` (Unix seconds).
+    when it has one (so a skewed local clock does not matter), else against ``now`` (Unix seconds). A date
+    already past is ``0.0``; a negative delay is unreadable, or ``0.0`` with ``negative_as_zero``.
     """
     if value is None:
         return None
@@ -167,8 +172,10 @@ def parse_retry_after(
         if reference is None:
             reference = time.time() if now is None else now
         seconds = max(0.0, when - reference)
-    if not math.isfinite(seconds) or seconds < 0:
+    if not math.isfinite(seconds):
         return None
+    if seconds < 0:
+        return 0.0 if negative_as_zero else None
     return seconds
 
 
