@@ -261,11 +261,7 @@ class UpstreamSession:
         integration_id: str | None = None,
         page: int = 1,
     ) -> Page:
-        params = {
-            "title": title,
-            "parent_id": _query_id(parent_id),
-            "integration_id": _query_id(integration_id),
-        }
+        params = _child_params(title, parent_id, integration_id)
         return await self._list("/event/events", "GET /event/events", params, page)
 
     async def get_event(self, event_id: str) -> Resource:
@@ -291,11 +287,7 @@ class UpstreamSession:
         integration_id: str | None = None,
         page: int = 1,
     ) -> Page:
-        params = {
-            "title": title,
-            "parent_id": _query_id(parent_id),
-            "integration_id": _query_id(integration_id),
-        }
+        params = _child_params(title, parent_id, integration_id)
         return await self._list("/event/event_properties", "GET /event/event_properties", params, page)
 
     async def get_event_property(self, property_id: str) -> Resource:
@@ -509,6 +501,11 @@ def _catalog_params(filter: Filter | None, sort: Sort | None) -> dict[str, Any]:
         "filter": None if filter is None else orjson.dumps(filter).decode(),
         "sort": None if sort is None else orjson.dumps(sort).decode(),
     }
+
+
+def _child_params(title: str | None, parent_id: str | None, integration_id: str | None) -> dict[str, Any]:
+    """The filters both child lists (events, event properties) take, with ids in their canonical form."""
+    return {"title": title, "parent_id": _query_id(parent_id), "integration_id": _query_id(integration_id)}
 
 
 def _query_id(value: str | None) -> str | None:
