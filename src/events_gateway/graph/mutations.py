@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import strawberry
 
@@ -29,13 +30,16 @@ from .types import DeletePayload, Event, EventCategory, EventProperty, Info
 _NAMES = {CATEGORY: "event category", EVENT: "event"}
 
 
-async def _parent_integration(info: Info, parent_id: str, kind: str, field: str) -> str | None:
-    """The integration of a new object's parent (the default for the new object's own)."""
-    parent = await info.context.loaders.by_id.load(parent_id)
+async def _inherit_integration(info: Info, body: dict[str, Any], kind: str, field: str) -> None:
+    """A new child without an integration takes its parent's (the parent, of ``kind``, must exist)."""
+    if "integration" in body:
+        return
+    parent = await info.context.loaders.by_id.load(body["parent"])
     if parent is None or kind_of(parent) != kind:
         raise InvalidInput(field, f"Must be the id of an existing {_NAMES[kind]}.")
     integration = parent.get("integration")
-    return integration if isinstance(integration, str) else None
+    if isinstance(integration, str):
+        body["integration"] = integration
 
 
 @contextmanager
@@ -61,11 +65,8 @@ async def resolve_create_event_category(info: Info, input: CreateEventCategoryIn
 
 async def resolve_create_event(info: Info, input: CreateEventInput) -> Event:
     body = input.to_body()
-    session = info.context.loaders.session
-    if "integration" not in body:
-        integration = await _parent_integration(info, body["parent"], CATEGORY, "categoryId")
-        if integration is not None:
-            body["integration"] = integration
+    session = info.context.loaders.session  # UNAUTHENTICATED before the parent is looked up
+    await _inherit_integration(info, body, CATEGORY, "categoryId")
     resource = await session.create_event(body)
     return Event.from_resource(_remember(info, resource))
 
@@ -87,11 +88,8 @@ async def resolve_delete_event(info: Info, id: strawberry.ID) -> DeletePayload:
 
 async def resolve_create_event_property(info: Info, input: CreateEventPropertyInput) -> EventProperty:
     body = input.to_body()
-    session = info.context.loaders.session
-    if "integration" not in body:
-        integration = await _parent_integration(info, body["parent"], EVENT, "eventId")
-        if integration is not None:
-            body["integration"] = integration
+    session = info.context.loaders.session  # UNAUTHENTICATED before the parent is looked up
+    await _inherit_integration(info, body, EVENT, "eventId")
     resource = await session.create_event_property(body)
     return EventProperty.from_resource(_remember(info, resource))
 
