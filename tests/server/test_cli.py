@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,19 +17,11 @@ import pytest
 from events_gateway.emulator import DEMO_API_KEY
 from events_gateway.server import DEMO_QUERY
 
-SCRIPT = Path(sys.executable).with_name("events-gateway")
+from .conftest import SCRIPT, clean_env, serve_on_a_taken_port
+
 ROOT = Path(__file__).resolve().parents[2]
 #: Generous bound on how long to wait for a line; only there so a broken build fails instead of hanging.
 LINE_WAIT = 60.0
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("EVENTS_API_", "EVENTS_GATEWAY_"))
-    }
-    return {**env, **extra}
 
 
 @dataclass
@@ -141,20 +130,7 @@ async def test_export_schema_writes_a_file(tmp_path: Path) -> None:
 
 
 async def test_serve_on_a_taken_port_says_so_and_exits_1() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        process = await asyncio.create_subprocess_exec(
-            str(SCRIPT),
-            "serve",
-            "--port",
-            str(port),
-            env=clean_env(),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        _, stderr = await asyncio.wait_for(process.communicate(), LINE_WAIT)
-    assert process.returncode == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in stderr.decode()
-    assert "Traceback" not in stderr.decode()
+    port, returncode, stderr = await serve_on_a_taken_port(wait=LINE_WAIT)
+    assert returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in stderr
+    assert "Traceback" not in stderr

@@ -6,30 +6,20 @@ import asyncio
 import os
 import re
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
 
 from events_gateway.cli import WORKER_HEADER
 
-SCRIPT = Path(sys.executable).with_name("events-gateway")
+from .conftest import SCRIPT, clean_env, serve_on_a_taken_port
+
 #: Generous bound on any one wait; only there so a broken build fails instead of hanging.
 WAIT = 90.0
 QUERY = {"query": "{ eventCategories { totalCount } }"}
-
-
-def clean_env() -> dict[str, str]:
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("EVENTS_API_", "EVENTS_GATEWAY_"))
-    }
 
 
 @dataclass
@@ -158,23 +148,7 @@ async def test_a_worker_that_dies_is_replaced() -> None:
 
 
 async def test_workers_on_a_taken_port_say_so_and_exit_1() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        process = await asyncio.create_subprocess_exec(
-            str(SCRIPT),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            env=clean_env(),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        _, stderr = await asyncio.wait_for(process.communicate(), WAIT)
-    assert process.returncode == 1
-    text = stderr.decode()
+    port, returncode, text = await serve_on_a_taken_port("--workers", "2", wait=WAIT)
+    assert returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in text
     assert "Traceback" not in text
