@@ -4,12 +4,15 @@
   session whose observer appends every ``UpstreamCall`` to ``calls``.
 - ``recorded``: the ``httpx.Request`` objects that client sent (a pass-through transport wrapped around
   the real one, so the exchange still crosses loopback).
+- ``clock``: a :class:`FakeTime` whose ``sleep`` and ``monotonic`` a resilient transport, a breaker or a
+  deadline can be given, so waits are recorded instead of slept.
 - ``odd_upstream``: ``await odd_upstream(handler)`` serves one aiohttp handler for every path on
   127.0.0.1:0 and returns its ``/api/v1`` root, for envelope oddities the emulator never produces.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -88,3 +91,27 @@ async def odd_upstream() -> AsyncIterator[OddUpstream]:
     yield start
     for runner in runners:
         await runner.cleanup()
+
+
+class FakeTime:
+    """A monotonic clock that only moves when the code under test sleeps (or the test says so)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeTime:
+    return FakeTime()

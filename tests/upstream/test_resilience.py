@@ -40,6 +40,8 @@ from events_gateway.upstream.resilience import (
     parse_retry_after,
 )
 
+from .conftest import FakeTime
+
 # ---------------------------------------------------------------------------------------------- servers
 
 
@@ -134,33 +136,6 @@ class RawServer:
         assert self._server is not None
         self._server.close()
         await self._server.wait_closed()
-
-
-# ------------------------------------------------------------------------------------------------- time
-
-
-class FakeTime:
-    """A monotonic clock that only moves when the code under test sleeps (or the test says so)."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeTime:
-    return FakeTime()
 
 
 def aiohttp_transport() -> httpx.AsyncBaseTransport:

@@ -8,7 +8,6 @@ gateway's errors.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -33,28 +32,16 @@ from events_gateway.upstream.resilience import (
     deadline_scope,
 )
 
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
+from .conftest import FakeTime
 
 SessionFactory = Callable[..., UpstreamSession]
 
 
 @pytest.fixture
-async def resilient(emulator: RunningEmulator) -> AsyncIterator[tuple[SessionFactory, FakeTime]]:
+async def resilient(
+    emulator: RunningEmulator, clock: FakeTime
+) -> AsyncIterator[tuple[SessionFactory, FakeTime]]:
     """``make(policy, breaker)``: a demo-key session on the emulator through a resilient transport."""
-    clock = FakeTime()
     clients: list[UpstreamClient] = []
 
     def make(policy: RetryPolicy, breaker: CircuitBreaker | None = None) -> UpstreamSession:
