@@ -81,13 +81,8 @@ def _ids(body: bytes) -> list[str]:
     return [item["id"] for item in orjson.loads(body)["results"]]
 
 
-def httpx_walk(client: httpx.AsyncClient, base: str, key: str) -> Walk:
-    headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
-
-    async def get(path: str, **params: str) -> list[str]:
-        response = await client.get(f"{base}{path}/", params=params, headers=headers)
-        response.raise_for_status()
-        return _ids(response.content)
+def _raw_walk(get: Callable[..., Awaitable[list[str]]]) -> Walk:
+    """Categories, then every category's events, then every event's properties, through ``get``."""
 
     async def walk() -> int:
         categories = await get("/event/category")
@@ -97,6 +92,17 @@ def httpx_walk(client: httpx.AsyncClient, base: str, key: str) -> Walk:
         return 1 + len(categories) + len(flat)
 
     return walk
+
+
+def httpx_walk(client: httpx.AsyncClient, base: str, key: str) -> Walk:
+    headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
+
+    async def get(path: str, **params: str) -> list[str]:
+        response = await client.get(f"{base}{path}/", params=params, headers=headers)
+        response.raise_for_status()
+        return _ids(response.content)
+
+    return _raw_walk(get)
 
 
 def client_walk(client: UpstreamClient, key: str) -> Walk:
@@ -119,14 +125,7 @@ def aiohttp_walk(session: aiohttp.ClientSession, base: str, key: str) -> Walk:
             response.raise_for_status()
             return _ids(await response.read())
 
-    async def walk() -> int:
-        categories = await get("/event/category")
-        events = await asyncio.gather(*(get("/event/events", parent_id=c) for c in categories))
-        flat = [e for group in events for e in group]
-        await asyncio.gather(*(get("/event/event_properties", parent_id=e) for e in flat))
-        return 1 + len(categories) + len(flat)
-
-    return walk
+    return _raw_walk(get)
 
 
 async def measure(walks: dict[str, Walk], runs: int) -> None:
