@@ -7,6 +7,8 @@
 - ``emulator``: one running emulator with the demo data and those defaults.
 - ``emulator_admin``: an ``EmulatorAdmin`` client for ``emulator``'s test aids (stats, reset, configure).
 - ``api_headers``: the demo key's ``Authorization`` header.
+- ``all_pages``: ``await all_pages(client, path, **params)`` reads a route through an httpx client and
+  returns every result, following ``links.next`` as given (a single object's route: that object alone).
 
 Gateway fixtures build on these in ``tests/graph/conftest.py`` and ``tests/server/conftest.py``.
 """
@@ -17,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
+import httpx
 import pytest
 
 from events_gateway.emulator import (
@@ -28,6 +31,7 @@ from events_gateway.emulator import (
 )
 
 EmulatorFactory = Callable[..., Awaitable[RunningEmulator]]
+AllPages = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 #: What test emulators differ in from the defaults: aids on, no write limit to trip over.
 TEST_DEFAULTS: dict[str, Any] = {"admin": True, "write_limit": None}
@@ -60,3 +64,27 @@ async def emulator_admin(emulator: RunningEmulator) -> AsyncIterator[EmulatorAdm
 @pytest.fixture
 def api_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {DEMO_API_KEY}"}
+
+
+async def _all_pages(client: httpx.AsyncClient, path: str, **params: str) -> list[dict[str, Any]]:
+    response = await client.get(path, params=params)
+    response.raise_for_status()
+    body = response.json()
+    if "results" not in body:  # a single object's route
+        return [body]
+    results: list[dict[str, Any]] = list(body["results"])
+    while body["links"]["next"]:
+        response = await client.get(body["links"]["next"])
+        response.raise_for_status()
+        body = response.json()
+        results.extend(body["results"])
+    return results
+
+
+@pytest.fixture
+def all_pages() -> AllPages:
+    """``await all_pages(client, path, **params)``: every result, following ``links.next`` as given.
+
+    A single object's route (no ``results``) reads as that object alone.
+    """
+    return _all_pages

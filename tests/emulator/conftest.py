@@ -5,8 +5,7 @@ Helpers are fixtures (not imports) so test modules stay plain files beside other
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -14,7 +13,6 @@ import pytest
 from events_gateway.emulator import DEMO_API_KEY, RunningEmulator
 
 ClientFor = Callable[..., httpx.AsyncClient]
-AllPages = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 
 def _client_for(emulator: RunningEmulator, key: str | None = DEMO_API_KEY) -> httpx.AsyncClient:
@@ -33,22 +31,3 @@ async def api(emulator: RunningEmulator) -> AsyncIterator[httpx.AsyncClient]:
     """The demo key's client for the shared demo emulator."""
     async with _client_for(emulator) as client:
         yield client
-
-
-async def _all_pages(client: httpx.AsyncClient, path: str, **params: str) -> list[dict[str, Any]]:
-    response = await client.get(path, params=params)
-    response.raise_for_status()
-    body = response.json()
-    results: list[dict[str, Any]] = list(body["results"])
-    while body["links"]["next"]:
-        response = await client.get(body["links"]["next"])
-        response.raise_for_status()
-        body = response.json()
-        results.extend(body["results"])
-    return results
-
-
-@pytest.fixture
-def all_pages() -> AllPages:
-    """``await all_pages(client, path, **params)``: every result, following ``links.next`` as given."""
-    return _all_pages

@@ -84,28 +84,19 @@ def gateway(emulator: RunningEmulator, gateway_for: GatewayFor) -> Gateway:
 
 
 Rest = Callable[..., Awaitable[list[dict[str, Any]]]]
+#: The shared ``all_pages`` fixture (tests/conftest.py).
+AllPages = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 
 @pytest.fixture
-def rest() -> Rest:
+def rest(all_pages: AllPages) -> Rest:
     async def read(
         emulator: RunningEmulator, path: str, *, key: str = DEMO_API_KEY, **params: Any
     ) -> list[Any]:
         async with httpx.AsyncClient(
             base_url=emulator.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=10
         ) as client:
-            response = await client.get(path, params=params)
-            response.raise_for_status()
-            body = response.json()
-            if "results" not in body:
-                return [body]
-            results: list[Any] = list(body["results"])
-            while body["links"]["next"]:
-                response = await client.get(body["links"]["next"])
-                response.raise_for_status()
-                body = response.json()
-                results.extend(body["results"])
-            return results
+            return await all_pages(client, path, **params)
 
     return read
 
