@@ -7,14 +7,11 @@ children lists already loaded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import strawberry
 
 from ..upstream.client import Resource
-from ..upstream.errors import BadRequest
 from ..upstream.filters import CATEGORY, EVENT
 from .errors import InvalidInput
 from .inputs import (
@@ -40,16 +37,6 @@ async def _inherit_integration(info: Info, body: dict[str, Any], kind: str, fiel
     integration = parent.get("integration")
     if isinstance(integration, str):
         body["integration"] = integration
-
-
-@contextmanager
-def _input_names(**names: str) -> Iterator[None]:
-    """Name the upstream's field errors after this mutation's input fields (``parent`` → ``categoryId``)."""
-    try:
-        yield
-    except BadRequest as exc:
-        exc.field_errors = {names.get(field, field): messages for field, messages in exc.field_errors.items()}
-        raise
 
 
 def _remember(info: Info, resource: Resource) -> Resource:
