@@ -220,6 +220,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 results[name] = coerced
             elif kind == _BOOLEAN:
                 results[name] = value if type(value) is bool else self._coerce(payload, value)
+            elif kind == _INT and type(value) is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
+                results[name] = value
             else:
                 results[name] = complete(kind, payload, value)
         return results
@@ -245,9 +247,22 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if type(value) is not list and type(value) is not tuple:
             raise _GiveUp
         item_kind, item_nullable, item_payload = payload
-        complete = self._complete
         completed: list[Any] = []
         append = completed.append
+        if item_kind == _OBJECT:  # a list of objects: the bulk of a large tree, read with a call less each
+            is_type_of, entries = item_payload
+            read_fields = self._read_fields
+            for item in value:
+                if item is None:
+                    if not item_nullable:
+                        raise _GiveUp
+                    append(None)
+                elif is_type_of is None or is_type_of(item, None) is True:
+                    append(read_fields(entries, item))
+                else:
+                    raise _GiveUp
+            return completed
+        complete = self._complete
         for item in value:
             if item is None:
                 if not item_nullable:

@@ -1,7 +1,7 @@
 """The object types: event categories, events and event properties, nested both ways.
 
 Scalar fields are plain dataclass fields with no resolver; an object built by ``from_resource`` reads each
-one from the upstream's resource dict when it is first asked for (see ``_ReadOnDemand``). Only the fields
+one from the upstream's resource dict when it is asked for (see ``_ReadOnDemand``). Only the fields
 that walk the tree have resolvers, and those go through the request's loaders.
 
 The nested connections (``EventCategory.events``, ``Event.properties``) and the back-references
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import strawberry
 from strawberry.scalars import JSON
@@ -64,19 +64,16 @@ def _raw(value: Any) -> Any:
     return value
 
 
-_SOURCE: Final = "_resource"
-
-
 class _ReadOnDemand:
-    """A scalar field read from the upstream dict when first asked for, then kept in the instance.
+    """A scalar field read from the upstream dict each time it is asked for (a non-data descriptor).
 
-    A resource has some forty scalar fields and a query usually asks for a few: converting them all up
-    front was most of the CPU of a large tree. ``from_resource`` keeps the dict alone, and each scalar
-    field of the class is one of these non-data descriptors: the first read converts the upstream value
-    and stores it in the instance, whose own attribute answers every later read without reaching here.
-    Objects built with their constructor (all fields given) never reach it either. The common
-    conversions are written out in their own subclasses: a large tree reads tens of thousands of fields,
-    and a call less for each is a tenth of its CPU.
+    A resource has some forty scalar fields and a query usually asks for a few, once each: converting
+    them all up front was most of the CPU of a large tree, and so was keeping each converted value in
+    the instance. ``from_resource`` keeps the dict alone (in the ``_resource`` slot), and each scalar
+    field of the class is one of these: a read converts the upstream value, a pure function of the dict.
+    Objects built with their constructor (all fields given) never reach it: their own attributes come
+    first. The common conversions are written out in their own subclasses, a call less on each of the
+    tens of thousands of fields a large tree reads.
     """
 
     __slots__ = ("_convert", "_key", "_name")
@@ -86,74 +83,60 @@ class _ReadOnDemand:
         self._key = key
         self._convert = convert
 
-    def _state(self, instance: object | None) -> dict[str, Any]:
-        """The instance's attributes, when it holds a resource; on the class, as on any dataclass field
-        without a default, the attribute does not exist."""
-        state: dict[str, Any] | None = getattr(instance, "__dict__", None)
-        if state is None or _SOURCE not in state:
-            raise AttributeError(self._name)
-        return state
+    def _resource(self, instance: _FromResource | None) -> Resource:
+        """The instance's upstream dict; on the class, as for any dataclass field without a default,
+        the attribute does not exist."""
+        try:
+            return instance._resource  # type: ignore[union-attr]  # None: read on the class
+        except AttributeError:
+            raise AttributeError(self._name) from None
 
-    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
-        state = self._state(instance)
-        value = state[self._name] = self._convert(state[_SOURCE].get(self._key))
-        return value
+    def __get__(self, instance: _FromResource | None, owner: type | None = None) -> Any:
+        return self._convert(self._resource(instance).get(self._key))
 
 
 class _Str(_ReadOnDemand):
-    """A string field (``_str``)."""
+    """A string field (``_str``, written out)."""
 
     __slots__ = ()
 
-    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+    def __get__(self, instance: _FromResource | None, owner: type | None = None) -> Any:
         try:
-            state = instance.__dict__
-            value = state[_SOURCE].get(self._key)
-        except (AttributeError, KeyError):
+            value = instance._resource.get(self._key)  # type: ignore[union-attr]  # None: see _resource
+        except AttributeError:
             raise AttributeError(self._name) from None
-        if not isinstance(value, str):
-            value = None
-        state[self._name] = value
-        return value
+        return value if isinstance(value, str) else None
 
 
 class _Bool(_ReadOnDemand):
-    """A boolean field (``_bool``)."""
+    """A boolean field (``_bool``, written out)."""
 
     __slots__ = ()
 
-    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+    def __get__(self, instance: _FromResource | None, owner: type | None = None) -> Any:
         try:
-            state = instance.__dict__
-            value = state[_SOURCE].get(self._key)
-        except (AttributeError, KeyError):
+            value = instance._resource.get(self._key)  # type: ignore[union-attr]  # None: see _resource
+        except AttributeError:
             raise AttributeError(self._name) from None
-        if value is not True and value is not False:
-            value = None
-        state[self._name] = value
-        return value
+        return value if value is True or value is False else None
 
 
 class _Time(_ReadOnDemand):
-    """A date-time field (``_time``)."""
+    """A date-time field (``_time``, written out for the usual case: a non-empty ``str``)."""
 
     __slots__ = ()
 
-    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+    def __get__(self, instance: _FromResource | None, owner: type | None = None) -> Any:
         try:
-            state = instance.__dict__
-            value = state[_SOURCE].get(self._key)
-        except (AttributeError, KeyError):
+            value = instance._resource.get(self._key)  # type: ignore[union-attr]  # None: see _resource
+        except AttributeError:
             raise AttributeError(self._name) from None
-        if value.__class__ is str and value:
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                value = None
-        else:
-            value = _time(value)
-        state[self._name] = value
-        return value
+        if value.__class__ is not str or not value:
+            return _time(value)
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
 
 
 class _EnumValues(_ReadOnDemand):
@@ -161,11 +144,9 @@ class _EnumValues(_ReadOnDemand):
 
     __slots__ = ()
 
-    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
-        state = self._state(instance)
-        resource = state[_SOURCE]
-        value = state[self._name] = _str(resource.get("enum_values", resource.get("enum")))
-        return value
+    def __get__(self, instance: _FromResource | None, owner: type | None = None) -> Any:
+        resource = self._resource(instance)
+        return _str(resource.get("enum_values", resource.get("enum")))
 
 
 #: The descriptor of each scalar field every resource type shares, by field name (``id`` and ``title``
@@ -226,12 +207,19 @@ _PROPERTY: Final[tuple[_ReadOnDemand, ...]] = (
 class _FromResource:
     """Builds an object type from an upstream resource dict (see ``_ReadOnDemand``)."""
 
+    # The upstream dict of an object built by ``from_resource``; the subclasses keep their ``__dict__``.
+    __slots__ = ("__dict__", "_resource")
+
+    if TYPE_CHECKING:
+        _resource: Resource
+
     @classmethod
     def from_resource(cls, resource: Resource) -> Self:
         """The object for an upstream resource dict, whose fields are read as they are asked for."""
         instance = object.__new__(cls)
+        instance._resource = resource
         # ``id`` and ``title`` are asked for nearly always, and cheap: set now, they skip the descriptors.
-        instance.__dict__ = {_SOURCE: resource, "id": resource["id"], "title": resource.get("title") or ""}
+        instance.__dict__ = {"id": resource["id"], "title": resource.get("title") or ""}
         return instance
 
 
