@@ -10,9 +10,9 @@ of the same document over the same data:
 - plain graphql-core with its default resolvers, over nested dicts shaped like the answer, on the SDL the
   gateway exports (the floor a generic Python GraphQL server reaches).
 
-Each run ends with ``orjson.dumps`` of the response, as the server sends it. The two gateway runs are
-timed twice: as served, and with the gateway's types built beforehand (``from_resource`` memoised), which
-leaves execution and encoding alone, as in the graphql-core run whose dicts are built beforehand too.
+Each run ends with ``orjson.dumps`` of the response, as the server sends it. The gateway runs include
+building its objects from the upstream dicts (they read their fields from the dict when asked), while
+the graphql-core run gets its answer-shaped dicts built beforehand: a floor that favours graphql-core.
 Prints medians and ratios; asserts only that every answer is the same.
 
     .venv/bin/python bench/large.py                       # 10 x 100 x 10: 11,010 objects
@@ -39,7 +39,6 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from events_gateway.graph import GraphContext, build_schema
 from events_gateway.graph.loaders import Loaders, PageSizeMemo
-from events_gateway.graph.types import Event, EventCategory, EventProperty
 from events_gateway.settings import Settings
 from events_gateway.upstream.client import Page, Resource
 
@@ -229,39 +228,6 @@ class Config:
         return min(medians), max(medians)
 
 
-def prebuilt_types() -> Callable[[], None]:
-    """Make ``from_resource`` return objects built once (keyed by resource id, fields read on the first
-    run kept), so that a run measures execution without building the gateway's objects; returns the
-    undo."""
-    built: dict[tuple[type[Any], str], Any] = {}
-    classes = (EventCategory, Event, EventProperty)
-    originals = {cls: cls.from_resource for cls in classes}
-    own = {cls: cls.__dict__.get("from_resource") for cls in classes}
-
-    def memoised(cls: type[Any]) -> Any:
-        original = originals[cls]
-
-        def from_resource(_: type[Any], resource: Resource) -> Any:
-            found = built.get((cls, resource["id"]))
-            if found is None:
-                found = built[(cls, resource["id"])] = original(resource)
-            return found
-
-        return classmethod(from_resource)
-
-    for cls in classes:
-        setattr(cls, "from_resource", memoised(cls))  # noqa: B010  # a bench-only patch
-
-    def undo() -> None:
-        for cls in classes:
-            if own[cls] is None:
-                delattr(cls, "from_resource")  # the inherited one shows through again
-            else:
-                setattr(cls, "from_resource", own[cls])  # noqa: B010
-
-    return undo
-
-
 def main(size: tuple[int, int, int], runs: int, depths: range) -> None:
     tree = Tree(*size)
     settings = Settings(max_cost=10**9, max_first=10_000)
@@ -293,10 +259,6 @@ def main(size: tuple[int, int, int], runs: int, depths: range) -> None:
         return orjson.dumps({"data": result.data})
 
     served = [gateway("gateway, fast executor", fast), gateway("gateway, default executor", default)]
-    prebuilt = [
-        gateway("gateway, fast executor", fast),
-        gateway("gateway, default executor", default),
-    ]
     floor = Config("plain graphql-core over dicts", lambda: None, plain)
     try:
         for config in [*served, floor]:  # warm up: first-use imports and caches are not measured
@@ -305,19 +267,9 @@ def main(size: tuple[int, int, int], runs: int, depths: range) -> None:
             for depth in depths:
                 for config in [*served, floor]:
                     config.timings.setdefault(depth, []).append(config.once(loop, depth))
-        undo = prebuilt_types()
-        try:
-            for config in prebuilt:
-                config.once(loop, 0)
-            for _ in range(runs):
-                for depth in depths:
-                    for config in prebuilt:
-                        config.timings.setdefault(depth, []).append(config.once(loop, depth))
-        finally:
-            undo()
     finally:
         loop.close()
-    if len({config.body for config in [*served, *prebuilt, floor]}) != 1:
+    if len({config.body for config in [*served, floor]}) != 1:
         raise RuntimeError("the runs answered differently")
 
     c, e, p = size
@@ -336,8 +288,6 @@ def main(size: tuple[int, int, int], runs: int, depths: range) -> None:
     row("plain graphql-core over dicts", floor)
     for config in served:
         row(f"{config.label}, as served", config)
-    for config in prebuilt:
-        row(f"{config.label}, types pre-built", config)
 
 
 def _size(text: str) -> tuple[int, int, int]:
