@@ -25,6 +25,7 @@ from events_gateway.graph.limits import (
     limit_extensions,
     measure_shape,
 )
+from events_gateway.server import DEMO_QUERY
 from events_gateway.settings import (
     DEFAULT_MAX_ALIASES,
     DEFAULT_MAX_COST,
@@ -46,27 +47,7 @@ README_QUERY = (
 #: 2 pages of 100 categories, 10,000 events in 200 pages, 1,000,000 properties in 100 chunks of 200 pages.
 README_COST = 2 + 200 + 20_000
 #: The query GraphiQL opens with (README): 10 categories, 100 events in 2 pages, 2,000 properties in 40.
-GRAPHIQL_DEMO_QUERY = """
-query CategoriesEventsProperties {
-  eventCategories(first: 10) {
-    totalCount
-    nodes {
-      id
-      title
-      events(first: 10) {
-        totalCount
-        nodes {
-          id
-          title
-          properties(first: 20) {
-            nodes { id title type }
-          }
-        }
-      }
-    }
-  }
-}
-"""
+GRAPHIQL_DEMO_QUERY = DEMO_QUERY
 GRAPHIQL_DEMO_COST = 1 + 2 + 40
 
 # GraphiQL sends graphql-js's introspection query; graphql-core's with every option on is a superset of it.
@@ -98,6 +79,7 @@ class EventProperty:
     id: strawberry.ID
     title: str
     type: str = "string"
+    is_required: bool = False
 
     @strawberry.field
     def event(self, info: Info[Any, None]) -> Event | None:
