@@ -39,7 +39,6 @@ DOES_NOT_EXIST = 'Invalid pk "{value}" - object does not exist.'
 WRONG_PARENT_KIND = 'Invalid pk "{value}" - the parent of {child} must be {parent}.'
 NO_PARENT_ALLOWED = "A category has no parent; leave this field out or null."
 WRONG_ENTITY_TYPE = '"{value}" is not valid here; this route serves "{expected}".'
-PARENT_IS_SELF = "An object cannot be its own parent."
 MALFORMED_JSON = "JSON parse error - {reason}"
 BODY_NOT_AN_OBJECT = "Invalid data. Expected a dictionary, but got {type}."
 INVALID_QUERY_VALUE = "Enter a valid UUID."

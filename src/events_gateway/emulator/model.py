@@ -16,7 +16,6 @@ from typing import Any, Final
 CATEGORY: Final = "category"
 EVENT: Final = "event"
 EVENT_PROPERTY: Final = "event_property"
-KINDS: Final = (CATEGORY, EVENT, EVENT_PROPERTY)
 
 #: The kind a resource's parent must be (``None``: it has no parent).
 PARENT_KIND: Final[dict[str, str | None]] = {CATEGORY: None, EVENT: CATEGORY, EVENT_PROPERTY: EVENT}

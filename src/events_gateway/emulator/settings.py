@@ -119,7 +119,3 @@ class EmulatorSettings:
             raise EmulatorSettingsError("faults must name at least one kind when fault_rate is above 0")
         if not self.stall_seconds >= 0:
             raise EmulatorSettingsError("stall_seconds must be non-negative")
-
-    @property
-    def write_limit_enabled(self) -> bool:
-        return bool(self.write_limit)

@@ -107,10 +107,6 @@ def extensions_for(error: Exception) -> dict[str, Any] | None:
     return None
 
 
-def message_for(error: GraphError | UpstreamError) -> str:
-    return error.message
-
-
 def relocate(error: GraphQLError, *, message: str, extensions: dict[str, Any]) -> GraphQLError:
     """A copy of ``error`` with our message and extensions, keeping its path and locations."""
     return GraphQLError(

@@ -53,7 +53,6 @@ _KINDS: Final = {
     "property": EVENT_PROPERTY,
 }
 #: The kind of a kind's children, and of its parent.
-CHILD_KIND: Final = {CATEGORY: EVENT, EVENT: EVENT_PROPERTY}
 PARENT_KIND: Final = {EVENT: CATEGORY, EVENT_PROPERTY: EVENT}
 
 

@@ -52,10 +52,6 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _bool(value: Any) -> bool | None:
-    return value if value is True or value is False else None
-
-
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -109,7 +105,7 @@ class _Str(_ReadOnDemand):
 
 
 class _Bool(_ReadOnDemand):
-    """A boolean field (``_bool``, written out)."""
+    """A boolean field: ``True`` or ``False``, anything else ``None``."""
 
     __slots__ = ()
 
