@@ -125,8 +125,6 @@ class EmulatorState:
         unknown = sorted(set(changes) - set(RUNTIME_KEYS))
         if unknown:
             raise EmulatorSettingsError(f"cannot change {', '.join(unknown)} at run time")
-        if "faults" in changes and isinstance(changes["faults"], list):
-            changes = {**changes, "faults": tuple(changes["faults"])}
         try:
             self.config = replace(self.config, **changes)
         except TypeError as exc:
