@@ -54,7 +54,7 @@ from ._transport import default_transport
 from ._urls import UrlBuilder
 from .errors import Unauthenticated, UpstreamError, UpstreamMisuse, UpstreamUnavailable
 from .filters import Filter, Sort
-from .resilience import BreakerPolicy, CircuitBreaker, ResilientTransport, RetryPolicy
+from .resilience import BreakerPolicy, CircuitBreaker, ResilientTransport, RetryPolicy, origin_of
 
 logger = logging.getLogger("events_gateway.upstream")
 
@@ -67,7 +67,6 @@ DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_MAX_CONNECTIONS = 100
 USER_AGENT = "events-gateway/0.1"
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 #: Sent on every request. Sessions build ``httpx.Request`` objects with these already merged, which
 #: spares the per-call merge of ``AsyncClient.build_request`` (measured in ``bench/transport.py``).
 _BASE_HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": USER_AGENT}
@@ -130,7 +129,7 @@ class UpstreamSettings:
             url = httpx.URL(self.base_url)
         except httpx.InvalidURL as exc:
             raise SettingsError(f"EVENTS_API_URL={self.base_url!r} is not a URL") from exc
-        if url.scheme not in _DEFAULT_PORTS or not url.host:
+        if url.scheme not in ("http", "https") or not url.host:
             raise SettingsError(f"EVENTS_API_URL={self.base_url!r} must be an http:// or https:// URL")
         if url.query or url.fragment:
             raise SettingsError(f"EVENTS_API_URL={self.base_url!r} must not carry a query or fragment")
@@ -176,7 +175,7 @@ class UpstreamClient:
         self._urls = UrlBuilder(base)
         self._base = self._urls.prefix
         self._base_path = base.path.rstrip("/")
-        self._origin = _origin(base)
+        self._origin = origin_of(base)
         #: The upstream's circuit breaker (its ``state(origin)`` / ``add_listener`` feed metrics), or
         #: ``None`` when a transport was given: that one is used as is, wrappers included.
         self.breaker: CircuitBreaker | None = None
@@ -346,7 +345,7 @@ class UpstreamSession:
         except httpx.InvalidURL as exc:
             raise UpstreamUnavailable(MSG_UNREADABLE, route="GET (next link)") from exc
         route = client._route_of(url)
-        if _origin(url) != client._origin:
+        if origin_of(url) != client._origin:
             raise UpstreamUnavailable(MSG_FOREIGN_LINK, route=route)
         page = _page_of(url)
         response = await self._send("GET", url, route, None, batch_size)
@@ -519,10 +518,6 @@ def _key_problem(api_key: str) -> str | None:
     if not all("!" <= ch <= "~" for ch in api_key):
         return MSG_MALFORMED_KEY
     return None
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int]:
-    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme, 0)
 
 
 def _page_of(url: httpx.URL) -> int:
