@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from events_gateway.emulator import DEMO_API_KEY, DEMO_WORKSPACE
+from events_gateway.emulator import DEMO_API_KEY, DEMO_WORKSPACE, EmulatorSettings
 from events_gateway.emulator.errors import THROTTLED
 
 OTHER_KEY = "0f9e8d7c-6b5a-4321-8fed-cba987654321"
@@ -33,7 +33,8 @@ async def test_writes_over_the_limit_are_429_with_retry_after(emulator_factory: 
 
 
 async def test_the_default_limit_is_thirty_a_minute(emulator_factory: Any, client_for: Any) -> None:
-    emulator = await emulator_factory(write_limit=30)
+    # The test fixtures turn the limit off; put back the settings' own default, not a copy of its value.
+    emulator = await emulator_factory(write_limit=EmulatorSettings().write_limit)
     async with client_for(emulator) as api:
         statuses = [(await api.post("/event/category", json={})).status_code for _ in range(31)]
     assert statuses == [400] * 30 + [429]
