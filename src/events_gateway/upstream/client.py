@@ -111,7 +111,6 @@ class UpstreamSettings:
         timeout: seconds for one call (read, write and pool).
         connect_timeout: seconds to open a connection.
         max_connections: size of the process-wide pool; the default lets 100 calls run at once unqueued.
-        extra: free-form options for transport wrappers; the client itself reads none.
         retry: how idempotent calls are retried (see ``resilience.py``).
         breaker: when the upstream's circuit opens; ``None`` turns circuit breaking off.
     """
@@ -120,7 +119,6 @@ class UpstreamSettings:
     timeout: float = DEFAULT_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
-    extra: Mapping[str, Any] = field(default_factory=dict)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker: BreakerPolicy | None = field(default_factory=BreakerPolicy)
 
