@@ -47,9 +47,7 @@ def _from_http_exception(exc: web.HTTPException) -> web.Response:
 
 
 def _status_of(exc: BaseException) -> int:
-    if isinstance(exc, ApiError):
-        return exc.status
-    if isinstance(exc, web.HTTPException):
+    if isinstance(exc, ApiError | web.HTTPException):
         return exc.status
     return 500
 

@@ -15,7 +15,6 @@ from . import errors as e
 from .errors import ValidationError, json_type_name
 from .model import (
     BOOLEAN_FIELDS,
-    CATEGORY,
     EVENT_PROPERTY,
     PARENT_KIND,
     STRING_FIELDS,
@@ -207,7 +206,7 @@ def validate_create(store: Store, workspace: str, kind: str, body: dict[str, Any
         id=str(uuid.uuid4()),
         entity_type=kind,
         title=columns["title"],
-        parent_id=columns.get("parent_id") if kind != CATEGORY else None,
+        parent_id=columns.get("parent_id"),  # never set for a category: parent() refuses one
         integration_id=columns["integration_id"],
         native_type=columns.get("native_type"),
         data=data,

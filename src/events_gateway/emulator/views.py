@@ -140,7 +140,6 @@ async def list_catalog(request: web.Request) -> web.Response:
     errors: dict[str, list[str]] = {}
     where: list[str] = []
     params: list[Any] = []
-    order_by = filters.DEFAULT_SORT_SQL
     try:
         compiled = filters.compile_filter(request.query.get("filter"))
         if compiled is not None:
