@@ -107,14 +107,16 @@ def extensions_for(error: Exception) -> dict[str, Any] | None:
     return None
 
 
-def relocate(error: GraphQLError, *, message: str, extensions: dict[str, Any]) -> GraphQLError:
-    """A copy of ``error`` with our message and extensions, keeping its path and locations."""
+def relocate(
+    error: GraphQLError, *, message: str, extensions: dict[str, Any], original_error: Exception | None
+) -> GraphQLError:
+    """A copy of ``error`` with our message, extensions and cause, keeping its path and locations."""
     return GraphQLError(
         message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
-        original_error=error.original_error,
+        original_error=original_error,
         extensions=extensions,
     )

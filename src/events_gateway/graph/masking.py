@@ -35,7 +35,8 @@ class ErrorMasking(SchemaExtension):
             return error  # parsing, validation or coercion: already a client-facing GraphQL error
         extensions = extensions_for(original)
         if extensions is not None:
-            return relocate(error, message=getattr(original, "message", str(original)), extensions=extensions)
+            message = getattr(original, "message", str(original))
+            return relocate(error, message=message, extensions=extensions, original_error=original)
         request_id = getattr(self.execution_context.context, "request_id", None)
         logger.error(
             "unexpected error at %s (request %s)",
@@ -43,12 +44,9 @@ class ErrorMasking(SchemaExtension):
             request_id,
             exc_info=(type(original), original, original.__traceback__),
         )
-        return GraphQLError(
-            INTERNAL_MESSAGE,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=None,
+        return relocate(  # without its cause: the traceback was logged here and goes no further
+            error,
+            message=INTERNAL_MESSAGE,
             extensions={"code": INTERNAL_SERVER_ERROR, "requestId": request_id},
+            original_error=None,
         )
