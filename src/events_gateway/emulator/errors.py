@@ -98,8 +98,8 @@ class ValidationError(ApiError):
     """400 with DRF field errors, e.g. ``{"title": ["This field is required."]}``."""
 
     def __init__(self, errors: FieldErrors) -> None:
-        super().__init__(400, {name: list(messages) for name, messages in errors.items()})
         self.errors = {name: list(messages) for name, messages in errors.items()}
+        super().__init__(400, self.errors)
 
     @classmethod
     def of(cls, field: str, message: str) -> ValidationError:
