@@ -8,11 +8,15 @@
   deadline can be given, so waits are recorded instead of slept.
 - ``odd_upstream``: ``await odd_upstream(handler)`` serves one aiohttp handler for every path on
   127.0.0.1:0 and returns its ``/api/v1`` root, for envelope oddities the emulator never produces.
+- ``raw_server(handle)``: a bare TCP server on 127.0.0.1:0 for what no HTTP server does on purpose (hang
+  up, garble the status line); ``free_port()``: a port with no listener, for refused connections.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -30,6 +34,7 @@ from events_gateway.upstream import (
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OddUpstream = Callable[[Handler], Awaitable[str]]
+RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
@@ -115,3 +120,22 @@ class FakeTime:
 @pytest.fixture
 def clock() -> FakeTime:
     return FakeTime()
+
+
+def free_port() -> int:
+    """A port that was free a moment ago and has no listener."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@contextlib.asynccontextmanager
+async def raw_server(handle: RawHandler) -> AsyncIterator[str]:
+    """Serve ``handle`` per connection on 127.0.0.1:0; yields ``http://127.0.0.1:<port>``."""
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()

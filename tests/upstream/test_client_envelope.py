@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,8 +18,7 @@ from events_gateway.upstream import (
 )
 from events_gateway.upstream._exceptions import MSG_FOREIGN_LINK
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-OddUpstream = Callable[[Handler], Awaitable[str]]
+from .conftest import OddUpstream
 
 CATEGORY = "c8878ff2-67e4-460c-a5b5-ce1ee0209d49"
 EVENT = "43d7c33d-ad74-4dbb-bfad-c172f6701afb"

@@ -4,7 +4,6 @@ produce the case, from a small server of our own where it cannot."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -43,9 +42,9 @@ from events_gateway.upstream._exceptions import (
     MSG_UNREADABLE,
 )
 
+from .conftest import Handler, OddUpstream, free_port, raw_server
+
 EmulatorFactory = Callable[..., Awaitable[RunningEmulator]]
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-OddUpstream = Callable[[Handler], Awaitable[str]]
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -63,13 +62,6 @@ async def open_client() -> AsyncIterator[Callable[..., UpstreamClient]]:
     yield make
     for client in clients:
         await client.aclose()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 # --- the emulator -------------------------------------------------------------------------------------
@@ -183,7 +175,7 @@ async def test_a_stalled_upstream_times_out(
 async def test_a_refused_connection_is_unavailable_not_a_timeout(
     open_client: Callable[..., UpstreamClient],
 ) -> None:
-    client = open_client(f"http://127.0.0.1:{_free_port()}/api/v1")
+    client = open_client(f"http://127.0.0.1:{free_port()}/api/v1")
     with pytest.raises(UpstreamUnavailable) as caught:
         await client.session("key").list_event_categories()
     assert caught.value.message == MSG_UNREACHABLE
@@ -319,15 +311,10 @@ async def test_a_server_that_hangs_up_is_unavailable(open_client: Callable[..., 
         await reader.readuntil(b"\r\n\r\n")
         writer.close()
 
-    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    async with raw_server(hang_up) as url:
         with pytest.raises(UpstreamUnavailable) as caught:
-            await open_client(f"http://127.0.0.1:{port}/api/v1").session("key").list_events()
+            await open_client(f"{url}/api/v1").session("key").list_events()
         assert not isinstance(caught.value.__cause__, httpx.TimeoutException)
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def test_cookies_never_pass_from_one_caller_to_another(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp import web
@@ -12,8 +11,7 @@ from aiohttp import web
 from events_gateway.emulator import DEMO_API_KEY, RunningEmulator
 from events_gateway.upstream import UpstreamClient, UpstreamError, UpstreamSettings
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-OddUpstream = Callable[[Handler], Awaitable[str]]
+from .conftest import OddUpstream
 
 WRONG_KEY = "e3b0c442-98fc-1c14-9afb-f4c8996fb924"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
@@ -14,8 +13,7 @@ from aiohttp import web
 from events_gateway.upstream import default_transport
 from events_gateway.upstream._transport import _translate
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-OddUpstream = Callable[[Handler], Awaitable[str]]
+from .conftest import OddUpstream, free_port, raw_server
 
 
 @pytest.fixture
@@ -24,16 +22,9 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_a_refused_connection_is_a_connect_error(http: httpx.AsyncClient) -> None:
     with pytest.raises(httpx.ConnectError):
-        await http.get(f"http://127.0.0.1:{_free_port()}/")
+        await http.get(f"http://127.0.0.1:{free_port()}/")
 
 
 async def test_a_server_hanging_up_is_a_protocol_error(http: httpx.AsyncClient) -> None:
@@ -41,13 +32,9 @@ async def test_a_server_hanging_up_is_a_protocol_error(http: httpx.AsyncClient) 
         await reader.readuntil(b"\r\n\r\n")
         writer.close()
 
-    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-    try:
+    async with raw_server(hang_up) as url:
         with pytest.raises(httpx.RemoteProtocolError):
-            await http.get(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/")
-    finally:
-        server.close()
-        await server.wait_closed()
+            await http.get(f"{url}/")
 
 
 async def test_a_garbled_status_line_is_a_protocol_error(http: httpx.AsyncClient) -> None:
@@ -57,13 +44,9 @@ async def test_a_garbled_status_line_is_a_protocol_error(http: httpx.AsyncClient
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(garble, "127.0.0.1", 0)
-    try:
+    async with raw_server(garble) as url:
         with pytest.raises(httpx.RemoteProtocolError):
-            await http.get(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/")
-    finally:
-        server.close()
-        await server.wait_closed()
+            await http.get(f"{url}/")
 
 
 async def test_a_slow_answer_is_a_read_timeout(odd_upstream: OddUpstream, http: httpx.AsyncClient) -> None:

@@ -40,7 +40,7 @@ from events_gateway.upstream.resilience import (
     parse_retry_after,
 )
 
-from .conftest import FakeTime
+from .conftest import FakeTime, free_port
 
 # ---------------------------------------------------------------------------------------------- servers
 
@@ -246,12 +246,9 @@ async def test_get_is_retried_after_a_dropped_connection(
 async def test_refused_connections_are_retried_then_raised(
     make_client: ClientFactory, clock: FakeTime
 ) -> None:
-    with socket.socket() as sock:  # a port that was free a moment ago and has no listener
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     client = await make_client(policy=RetryPolicy(max_attempts=3))
     with pytest.raises(httpx.ConnectError):
-        await client.get(f"http://127.0.0.1:{port}/items/")
+        await client.get(f"http://127.0.0.1:{free_port()}/items/")
     assert len(clock.sleeps) == 2  # three attempts
 
 
