@@ -181,24 +181,7 @@ async def serve(
     from .server import create_app
 
     async with contextlib.AsyncExitStack() as stack:
-        banner: list[str] = []
-        if settings.upstream_url is None:
-            # The only place the gateway touches the emulator: the out-of-the-box run.
-            from .emulator import DEMO_API_KEY, EmulatorSettings, run_emulator
-
-            emulator = await stack.enter_async_context(
-                run_emulator(EmulatorSettings(), host="127.0.0.1", port=0)
-            )
-            settings = settings.with_(upstream_url=emulator.api_url, api_key=settings.api_key or DEMO_API_KEY)
-            if settings.upstream_plan == "auto":  # a demo: show callers what each query cost upstream
-                settings = settings.with_(upstream_plan="on")
-            banner += [
-                f"upstream: embedded emulator with demo data at {emulator.api_url}",
-                f"demo API key: {DEMO_API_KEY} (used for requests without an Authorization header)",
-            ]
-        else:
-            banner.append(f"upstream: {settings.upstream_url}")
-
+        settings, banner = await _upstream(settings, stack)
         app = create_app(settings)
         if worker:
             app.on_response_prepare.append(_stamp_worker)
@@ -248,24 +231,13 @@ async def supervise(
     SIGINT or SIGTERM; SIGHUP replaces them gracefully (see ``supervisor``)."""
     env = dict(os.environ)
     async with contextlib.AsyncExitStack() as stack:
-        banner: list[str] = []
-        if settings.upstream_url is None:
-            # Started once, here; every worker is pointed at it.
-            from .emulator import DEMO_API_KEY, EmulatorSettings, run_emulator
-
-            emulator = await stack.enter_async_context(
-                run_emulator(EmulatorSettings(), host="127.0.0.1", port=0)
-            )
-            env["EVENTS_API_URL"] = emulator.api_url
-            env["EVENTS_API_KEY"] = settings.api_key or DEMO_API_KEY
-            if settings.upstream_plan == "auto":  # a demo: show callers what each query cost upstream
-                env["EVENTS_GATEWAY_UPSTREAM_PLAN"] = "on"
-            banner += [
-                f"upstream: embedded emulator with demo data at {emulator.api_url}",
-                f"demo API key: {DEMO_API_KEY} (used for requests without an Authorization header)",
-            ]
-        else:
-            banner.append(f"upstream: {settings.upstream_url}")
+        served, banner = await _upstream(settings, stack)
+        if settings.upstream_url is None:  # started once, here; every worker is pointed at it
+            assert served.upstream_url is not None
+            assert served.api_key is not None
+            env["EVENTS_API_URL"] = served.upstream_url
+            env["EVENTS_API_KEY"] = served.api_key
+            env["EVENTS_GATEWAY_UPSTREAM_PLAN"] = served.upstream_plan
 
         try:
             reserved, port = reserve_port(host, port)
@@ -306,6 +278,26 @@ async def supervise(
         stack.callback(loop.remove_signal_handler, signal.SIGHUP)
         await stop.wait()
         print("events-gateway: shutting down", flush=True)
+
+
+async def _upstream(settings: Settings, stack: contextlib.AsyncExitStack) -> tuple[Settings, list[str]]:
+    """The settings to serve with, and the banner lines that name their upstream.
+
+    With ``EVENTS_API_URL`` unset, the embedded emulator is started on ``stack`` (the only place the
+    gateway touches the emulator: the out-of-the-box run); its URL and demo key fill the settings in.
+    """
+    if settings.upstream_url is not None:
+        return settings, [f"upstream: {settings.upstream_url}"]
+    from .emulator import DEMO_API_KEY, EmulatorSettings, run_emulator
+
+    emulator = await stack.enter_async_context(run_emulator(EmulatorSettings(), host="127.0.0.1", port=0))
+    settings = settings.with_(upstream_url=emulator.api_url, api_key=settings.api_key or DEMO_API_KEY)
+    if settings.upstream_plan == "auto":  # a demo: show callers what each query cost upstream
+        settings = settings.with_(upstream_plan="on")
+    return settings, [
+        f"upstream: embedded emulator with demo data at {emulator.api_url}",
+        f"demo API key: {DEMO_API_KEY} (used for requests without an Authorization header)",
+    ]
 
 
 def _url_host(host: str) -> str:
