@@ -2,6 +2,8 @@
 
 - ``gateway_for(emulator, **settings)``: a ``Gateway`` whose ``run(query, variables, key=...)`` executes
   the schema with a fresh context, as the server does for each request.
+  ``data(...)`` returns the data of a request that must succeed, ``error(...)`` the first error's
+  ``extensions`` of one that must fail.
 - ``gateway``: one over the shared demo emulator.
 - ``rest``: ``await rest(emulator, path, key=..., **params)`` reads every page of a route directly, to
   compare the gateway's answers with the upstream's own.
@@ -51,6 +53,14 @@ class Gateway:
         result = await self.run(query, variables, **kwargs)
         assert result.errors is None, [error.formatted for error in result.errors or ()]
         return result.data
+
+    async def error(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """The ``extensions`` of the first error of a request that must fail."""
+        result = await self.run(query, variables, **kwargs)
+        assert result.errors, result.data
+        extensions = result.errors[0].extensions
+        assert extensions is not None
+        return extensions
 
 
 GatewayFor = Callable[..., Gateway]
