@@ -41,6 +41,9 @@ MSG_BAD_REQUEST = "The upstream rejected the request as invalid; see the field e
 MSG_RATE_LIMITED = "The upstream's rate limit was reached; retry later."
 MSG_MISUSE = "The gateway built a request the HTTP client refused."
 
+#: The statuses whose body carries per-field messages (``BadRequest.field_errors``); only these are decoded.
+FIELD_ERROR_STATUSES = frozenset({400, 409, 413, 422})
+
 #: httpx exception class → our class, most specific first. ``test_every_httpx_exception_is_mapped`` walks
 #: httpx's tree and fails when a class is missing here (or would only match a too-general row).
 HTTPX_EXCEPTION_MAP: tuple[tuple[type[Exception], type[UpstreamError] | type[UpstreamMisuse], str], ...] = (
@@ -143,8 +146,8 @@ def _collect(value: Any, prefix: str, errors: dict[str, list[str]]) -> None:
 
 
 def error_for_status(status: int, *, route: str, body: Any, retry_after: str | None) -> UpstreamError:
-    """The exception for a non-2xx answer; ``body`` is the decoded JSON (or ``None``) for 400/422."""
-    if status in (400, 409, 413, 422):
+    """The exception for a non-2xx answer; ``body`` is the decoded JSON (or ``None``) when it has fields."""
+    if status in FIELD_ERROR_STATUSES:
         return BadRequest(MSG_BAD_REQUEST, field_errors=field_errors(body), route=route, status=status)
     if status == 401:
         return Unauthenticated(MSG_UNAUTHENTICATED, route=route, status=status)

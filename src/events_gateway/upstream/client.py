@@ -43,6 +43,7 @@ import orjson
 from ..settings import SettingsError
 from ._envelope import EnvelopeError, normalise_id, normalise_resource, parse_page, path_id
 from ._exceptions import (
+    FIELD_ERROR_STATUSES,
     MSG_FOREIGN_LINK,
     MSG_MALFORMED_KEY,
     MSG_NO_KEY,
@@ -482,7 +483,7 @@ def _expect_json(response: httpx.Response, route: str) -> Any:
 
 def _error(response: httpx.Response, route: str) -> UpstreamError:
     body: Any = None
-    if response.status_code in (400, 409, 413, 422):
+    if response.status_code in FIELD_ERROR_STATUSES:
         try:
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError:
