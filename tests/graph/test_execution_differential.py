@@ -399,7 +399,7 @@ async def test_the_documents_reach_what_they_aim_at() -> None:
     messages = [message for message, *_ in errors]
     assert any("Cannot return null for non-nullable field Item.name." in m for m in messages)
     assert any("Int cannot represent" in m for m in messages)
-    assert any("Enum 'Color' cannot represent" in m or "Color" in m for m in messages)
+    assert any("Enum 'Color' cannot represent value" in m for m in messages)
     assert b'"maybeItems":[{' in data  # the nullable list keeps its other items
     ours, _ = await _both(TEST_FAST, TEST_DEFAULT, TEST_DOCUMENTS[0], None, _none)
     assert ours[1] == []  # and a clean document has no errors at all
