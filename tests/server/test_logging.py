@@ -3,6 +3,7 @@ and no API key anywhere, whatever the request did."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -35,16 +36,16 @@ class Captured:
         return [json.loads(line) for line in self.text.splitlines() if line.strip()]
 
 
-@pytest.fixture
-def captured_logs() -> Iterator[Captured]:
-    """Every log record of the test, as ``serve`` would write it (JSON, DEBUG and up)."""
+@contextlib.contextmanager
+def logging_to(settings: Settings) -> Iterator[io.StringIO]:
+    """Logging configured as ``serve`` does it with ``settings``, into a string; put back afterwards."""
     root = logging.getLogger()
-    access = logging.getLogger("aiohttp.access")
-    saved = (list(root.handlers), root.level, access.propagate)
+    access, httpx_logger = logging.getLogger("aiohttp.access"), logging.getLogger("httpx")
+    saved = (list(root.handlers), root.level, access.propagate, httpx_logger.level)
     stream = io.StringIO()
-    configure_logging(Settings(log_level="DEBUG"), stream=stream)
+    configure_logging(settings, stream=stream)
     try:
-        yield Captured(stream)
+        yield stream
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)
@@ -52,6 +53,14 @@ def captured_logs() -> Iterator[Captured]:
             root.addHandler(handler)
         root.setLevel(saved[1])
         access.propagate = saved[2]
+        httpx_logger.setLevel(saved[3])
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[Captured]:
+    """Every log record of the test, as ``serve`` would write it (JSON, DEBUG and up)."""
+    with logging_to(Settings(log_level="DEBUG")) as stream:
+        yield Captured(stream)
 
 
 async def test_no_key_reaches_the_log_whatever_the_request_did(
@@ -125,19 +134,8 @@ async def test_one_access_line_per_request_with_operation_status_duration_and_ca
 async def test_at_info_upstream_urls_are_not_logged_line_by_line(
     gateway: str, http: httpx.AsyncClient, api_headers: dict[str, str]
 ) -> None:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level, logging.getLogger("aiohttp.access").propagate)
-    stream = io.StringIO()
-    handler = configure_logging(Settings(), stream=stream)
-    try:
+    with logging_to(Settings()) as stream:
         await http.post(f"{gateway}/graphql", json={"query": DEMO_QUERY}, headers=api_headers)
-    finally:
-        root.removeHandler(handler)
-        for old in saved[0]:
-            root.addHandler(old)
-        root.setLevel(saved[1])
-        logging.getLogger("aiohttp.access").propagate = saved[2]
-        logging.getLogger("httpx").setLevel(logging.NOTSET)
     loggers = [json.loads(line)["logger"] for line in stream.getvalue().splitlines()]
     assert loggers == ["events_gateway.access"]
 
@@ -159,17 +157,7 @@ def test_bearer_tokens_are_redacted_in_messages_and_tracebacks(captured_logs: Ca
 
 
 def test_the_text_format_names_the_request_in_brackets() -> None:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level, logging.getLogger("aiohttp.access").propagate)
-    handler = configure_logging(Settings(log_format="text"), stream=stream)
-    try:
+    with logging_to(Settings(log_format="text")) as stream:
         logging.getLogger("events_gateway.test").info("api_key=abc123 seen")
-    finally:
-        root.removeHandler(handler)
-        for old in saved[0]:
-            root.addHandler(old)
-        root.setLevel(saved[1])
-        logging.getLogger("aiohttp.access").propagate = saved[2]
     line = stream.getvalue()
     assert "INFO events_gateway.test [None] api_key=[REDACTED] seen" in line
