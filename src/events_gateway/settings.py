@@ -52,6 +52,15 @@ Batching = Literal["catalog", "per-parent"]
 LogFormat = Literal["json", "text"]
 UpstreamPlan = Literal["auto", "on", "off"]
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_POSITIVE = (
+    "port",
+    "max_connections",
+    "max_url_bytes",
+    "catalog_cap",
+    "page_size_hint",
+    "persisted_queries_max_entries",
+    "persisted_queries_max_bytes",
+)
 
 
 class SettingsError(ValueError):
@@ -137,14 +146,11 @@ class Settings:
     def __post_init__(self) -> None:
         if self.batching not in ("catalog", "per-parent"):
             raise SettingsError("EVENTS_GATEWAY_BATCHING must be 'catalog' or 'per-parent'")
-        for name in ("port", "max_connections", "max_url_bytes", "catalog_cap", "page_size_hint"):
+        for name in _POSITIVE:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
         if not 0 < self.default_first <= self.max_first:
             raise SettingsError("default_first must be between 1 and max_first")
-        for name in ("persisted_queries_max_entries", "persisted_queries_max_bytes"):
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{name} must be positive")
         if self.log_format not in ("json", "text"):
             raise SettingsError("EVENTS_GATEWAY_LOG_FORMAT must be 'json' or 'text'")
         if self.log_level.upper() not in _LOG_LEVELS:
@@ -170,31 +176,30 @@ class Settings:
             values["upstream_url"] = url.rstrip("/")
         if key := env.get("EVENTS_API_KEY"):
             values["api_key"] = key
-        casts = {f.name: f.type for f in fields(cls)}
-        for name, kind in casts.items():
-            raw = env.get(f"EVENTS_GATEWAY_{name.upper()}")
-            if raw is None or name in ("upstream_url", "api_key"):
+        for f in fields(cls):
+            raw = env.get(f"EVENTS_GATEWAY_{f.name.upper()}")
+            if raw is None or f.name in ("upstream_url", "api_key"):
                 continue
-            values[name] = _cast(name, kind, raw)
+            values[f.name] = _cast(f.name, f.type, raw)
         return cls(**values)  # type: ignore[arg-type]  # values were cast per field above
 
 
 def _cast(name: str, kind: object, raw: str) -> object:
     variable = f"EVENTS_GATEWAY_{name.upper()}"
     try:
-        if kind in ("int",):
+        if kind == "int":
             return int(raw)
-        if kind in ("float",):
+        if kind == "float":
             return float(raw)
-        if kind in ("bool",):
+        if kind == "bool":
             if raw.lower() in ("1", "true", "yes", "on"):
                 return True
             if raw.lower() in ("0", "false", "no", "off"):
                 return False
             raise ValueError(raw)
-        if kind in ("Path",):
+        if kind == "Path":
             return Path(raw)
-        if kind in ("tuple[str, ...]",):
+        if kind == "tuple[str, ...]":
             return tuple(part.strip() for part in raw.split(",") if part.strip())
     except ValueError as exc:
         raise SettingsError(f"{variable}={raw!r} is not a valid {kind}") from exc
