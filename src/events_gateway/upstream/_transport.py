@@ -48,11 +48,6 @@ def _translate(cause: BaseException | None, request: httpx.Request) -> httpx.Tra
 def _translated(request: httpx.Request) -> Iterator[None]:
     try:
         yield
-    except httpx.TransportError as exc:
-        better = _translate(exc.__cause__, request)
-        if better is None:
-            raise
-        raise better from exc.__cause__
     except (aiohttp.ClientError, TimeoutError) as exc:
         better = _translate(exc, request)
         assert better is not None  # both kinds are translated by construction
