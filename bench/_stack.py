@@ -64,13 +64,6 @@ def emulator_server(*options: str) -> Iterator[Server]:
 
 
 @contextlib.contextmanager
-def emulator_process(*options: str) -> Iterator[str]:
-    """:func:`emulator_server`, yielding only its base URL."""
-    with emulator_server(*options) as server:
-        yield server.url
-
-
-@contextlib.contextmanager
 def gateway_server(api_url: str, api_key: str, *, workers: int = 1, **settings: str) -> Iterator[Server]:
     """``events-gateway serve --port 0`` against ``api_url``; the GraphQL endpoint's URL and the pid.
 
@@ -88,13 +81,6 @@ def gateway_server(api_url: str, api_key: str, *, workers: int = 1, **settings: 
         yield Server(f"{url}/graphql", process.pid)
     finally:
         _stop(process)
-
-
-@contextlib.contextmanager
-def gateway_process(api_url: str, api_key: str, *, workers: int = 1, **settings: str) -> Iterator[str]:
-    """:func:`gateway_server`, yielding only the GraphQL endpoint's URL."""
-    with gateway_server(api_url, api_key, workers=workers, **settings) as server:
-        yield server.url
 
 
 def process_tree(pid: int) -> list[int]:

@@ -20,7 +20,7 @@ import aiohttp
 
 from events_gateway.emulator import DEMO_API_KEY, EmulatorAdmin
 
-from _stack import emulator_process, gateway_process
+from _stack import emulator_server, gateway_server
 
 NESTED_QUERY = """
 query Hierarchy {
@@ -101,18 +101,18 @@ async def bench_size(size: tuple[int, int, int], latency_ms: float, runs: int, p
     c, e, p = size
     options = ["--seed", "scale", "--scale", f"{c},{e},{p}", "--latency-ms", str(latency_ms)]
     options += ["--page-size", str(page_size), "--write-limit", "0"]
-    with emulator_process(*options) as emulator_url:
-        api_url = f"{emulator_url}/api/v1"
+    with emulator_server(*options) as emulator:
+        api_url = f"{emulator.url}/api/v1"
         rows = []
-        async with EmulatorAdmin(emulator_url) as admin:
+        async with EmulatorAdmin(emulator.url) as admin:
             for label, settings in (
                 ("gateway (catalog)", {}),
                 ("gateway (per-parent)", {"batching": "per-parent"}),
             ):
-                with gateway_process(api_url, DEMO_API_KEY, upstream_plan="on", **settings) as gateway_url:
+                with gateway_server(api_url, DEMO_API_KEY, upstream_plan="on", **settings) as gateway:
                     async with aiohttp.ClientSession() as http:
                         rows.append(
-                            await measure(label, lambda: gateway_query(http, gateway_url), admin, runs)
+                            await measure(label, lambda: gateway_query(http, gateway.url), admin, runs)
                         )
             rows.append(
                 await measure(
