@@ -182,7 +182,8 @@ async def serve(
 
     async with contextlib.AsyncExitStack() as stack:
         settings, banner = await _upstream(settings, stack)
-        app = create_app(settings)
+        # The app's host rule follows the address it really listens on (``--host`` included).
+        app = create_app(settings.with_(host=host))
         if worker:
             app.on_response_prepare.append(_stamp_worker)
         runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout, handle_signals=False)
@@ -296,7 +297,8 @@ async def _upstream(settings: Settings, stack: contextlib.AsyncExitStack) -> tup
         settings = settings.with_(upstream_plan="on")
     return settings, [
         f"upstream: embedded emulator with demo data at {emulator.api_url}",
-        f"demo API key: {DEMO_API_KEY} (used for requests without an Authorization header)",
+        f"demo API key: {DEMO_API_KEY} (used for requests without an Authorization header, "
+        "except from pages on other origins)",
     ]
 
 
