@@ -1,4 +1,4 @@
-"""Browsers on other origins can call ``/graphql`` exactly as far as ``cors_origins`` allows (none by default)."""
+"""Browsers on other origins call ``/graphql`` exactly as far as ``cors_origins`` allows (none by default)."""
 
 from __future__ import annotations
 
