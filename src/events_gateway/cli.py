@@ -52,7 +52,8 @@ def _add_serve_command(commands: Any) -> None:
         help="serve the GraphQL gateway (on the embedded emulator when EVENTS_API_URL is unset)",
         description=(
             "Serve the gateway. With EVENTS_API_URL unset, an embedded emulator with demo data is started "
-            "in the same process and its demo key is used for requests that carry no Authorization header."
+            "in the same process and its demo key is used for requests that carry no Authorization header "
+            "and come from no other origin."
         ),
     )
     serve.add_argument("--host", help="address to listen on (default: EVENTS_GATEWAY_HOST or 127.0.0.1)")
