@@ -1,9 +1,9 @@
 """``/graphql``: Strawberry's aiohttp view, held to GraphQL over HTTP, given the caller's key and request id.
 
 The key comes from ``Authorization: Bearer <key>``, else the configured fallback key when the request
-comes from no other origin (``browser_safety``), else none (the graph layer then answers
-``UNAUTHENTICATED``). What the GraphQL-over-HTTP spec asks of the endpoint is
-spread over small modules, each wired in through one of Strawberry's hooks here:
+comes from no other origin (``browser_safety``: 401 when it does), else none (the graph layer then
+answers ``UNAUTHENTICATED``). What the GraphQL-over-HTTP spec asks of the endpoint is spread over small
+modules, each wired in through one of Strawberry's hooks here:
 
 - ``negotiation``: the response media type from ``Accept`` (406 when none fits), the body's type (415);
 - ``request``: the request parameters, strictly read (400 for anything malformed, batches included);
