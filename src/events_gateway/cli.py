@@ -52,7 +52,8 @@ def _add_serve_command(commands: Any) -> None:
         help="serve the GraphQL gateway (on the embedded emulator when EVENTS_API_URL is unset)",
         description=(
             "Serve the gateway. With EVENTS_API_URL unset, an embedded emulator with demo data is started "
-            "in the same process and its demo key is used for requests that carry no Authorization header."
+            "in the same process and its demo key is used for requests that carry no Authorization header "
+            "and come from no other origin."
         ),
     )
     serve.add_argument("--host", help="address to listen on (default: EVENTS_GATEWAY_HOST or 127.0.0.1)")
@@ -182,7 +183,8 @@ async def serve(
 
     async with contextlib.AsyncExitStack() as stack:
         settings, banner = await _upstream(settings, stack)
-        app = create_app(settings)
+        # The app's host rule follows the address it really listens on (``--host`` included).
+        app = create_app(settings.with_(host=host))
         if worker:
             app.on_response_prepare.append(_stamp_worker)
         runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout, handle_signals=False)
@@ -296,7 +298,8 @@ async def _upstream(settings: Settings, stack: contextlib.AsyncExitStack) -> tup
         settings = settings.with_(upstream_plan="on")
     return settings, [
         f"upstream: embedded emulator with demo data at {emulator.api_url}",
-        f"demo API key: {DEMO_API_KEY} (used for requests without an Authorization header)",
+        f"demo API key: {DEMO_API_KEY} (used for requests without an Authorization header, "
+        "except from pages on other origins)",
     ]
 
 

@@ -86,7 +86,11 @@ class Settings:
         max_depth, max_aliases, max_tokens, max_document_bytes: bounds on a GraphQL document, checked
             before it runs (``QUERY_TOO_COMPLEX``).
         max_cost: bound on the upstream calls a document is predicted to make (docs/limits.md).
-        cors_origins: origins allowed to call ``/graphql`` from a browser (``*`` for any).
+        cors_origins: origins allowed to call ``/graphql`` from a browser (``*`` for any); none by default,
+            since the gateway's own page needs no CORS.
+        allowed_hosts: ``Host`` names (each with or without a port; ``*`` for any) served besides the
+            loopback ones; on a loopback bind only loopback and listed names are served, elsewhere the list
+            applies when it is set (DNS-rebinding protection, see ``server/browser_safety.py``).
         graphiql: serve GraphiQL on ``GET /graphql`` from a browser.
         introspection: answer introspection queries.
         graphiql_assets: folder holding the ``graphiql``, ``react`` and ``react-dom`` npm packages.
@@ -126,7 +130,8 @@ class Settings:
     max_tokens: int = DEFAULT_MAX_TOKENS
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
     max_cost: int = DEFAULT_MAX_COST
-    cors_origins: tuple[str, ...] = ("*",)
+    cors_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
     graphiql: bool = True
     introspection: bool = True
     graphiql_assets: Path = DEFAULT_GRAPHIQL_ASSETS

@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from events_gateway.emulator import DEMO_API_KEY
-from events_gateway.emulator.cli import add_emulator_command, settings_from_args
+from events_gateway.emulator.cli import add_emulator_command, run_command, settings_from_args
 
 
 def _parse(*argv: str) -> argparse.Namespace:
@@ -40,6 +41,14 @@ def test_options_become_settings(tmp_path: Path) -> None:
         False,
         None,
     )
+
+
+def test_the_test_aids_are_refused_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    """They take no key, so ``--admin`` with a non-loopback ``--host`` stops before anything is bound."""
+    assert run_command(_parse("--host", "0.0.0.0", "--port", "0", "--admin")) == 2
+    out = capsys.readouterr().out
+    assert "'0.0.0.0' is not a loopback address" in out
+    assert "Secoda Events API emulator at" not in out
 
 
 async def test_the_command_serves_and_prints_url_and_demo_key() -> None:

@@ -1,4 +1,4 @@
-"""Which ``Authorization`` headers carry a caller's key (the rest fall back to the configured key)."""
+"""Which ``Authorization`` headers carry a caller's key (any other gives none, never the fallback key)."""
 
 from __future__ import annotations
 

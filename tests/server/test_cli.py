@@ -75,8 +75,16 @@ async def test_serve_without_upstream_runs_the_demo_and_stops_cleanly(signum: in
     async with serve(clean_env()) as served:
         banner = "\n".join(served.banner)
         assert f"demo API key: {DEMO_API_KEY}" in banner
-        assert "embedded emulator" in banner
+        assert "embedded emulator with demo data at http://127.0.0.1:" in banner  # loopback only
         async with httpx.AsyncClient(timeout=30) as http:
+            # The demo key is not lent to other sites, nor to a name that rebinds to this machine.
+            foreign = {"Origin": "http://localhost:9999"}
+            refused = await http.post(served.graphiql_url, json={"query": DEMO_QUERY}, headers=foreign)
+            assert refused.status_code == 401
+            rebound = await http.post(
+                served.graphiql_url, json={"query": DEMO_QUERY}, headers={"Host": "rebound.example"}
+            )
+            assert rebound.status_code == 421
             # No Authorization header: the demo key is the fallback, so GraphiQL works at once.
             body = (await http.post(served.graphiql_url, json={"query": DEMO_QUERY})).json()
             assert "errors" not in body, body

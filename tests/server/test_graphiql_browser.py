@@ -7,7 +7,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,6 +15,9 @@ import pytest
 from events_gateway.emulator import DEMO_API_KEY
 
 from .conftest import GatewayFactory
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
 
 pytestmark = pytest.mark.browser
 
@@ -43,14 +46,10 @@ def require_browser() -> None:
     pytest.skip(reason)
 
 
-def drive(url: str, profile: Path) -> tuple[str, str, list[str], list[dict[str, Any]]]:
-    """Open GraphiQL, run its default query; return the result (whole, and as rendered), every URL
-    requested and the console messages."""
+def start_chromium(profile: Path) -> WebDriver:
+    """A headless Chromium that can reach nothing but 127.0.0.1, logging requests and console; quit it."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
@@ -73,8 +72,17 @@ def drive(url: str, profile: Path) -> tuple[str, str, list[str], list[dict[str, 
     ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+def drive(url: str, profile: Path) -> tuple[str, str, list[str], list[dict[str, Any]]]:
+    """Open GraphiQL, run its default query; return the result (whole, and as rendered), every URL
+    requested and the console messages."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = start_chromium(profile)
     try:
         driver.get(url)
         wait = WebDriverWait(driver, PAGE_WAIT)

@@ -72,7 +72,9 @@ def add_emulator_command(subparsers: Any) -> None:
         help=f"fault kinds, comma-separated, from {','.join(FAULT_KINDS)}",
     )
     parser.add_argument("--fault-seed", type=int, default=0)
-    parser.add_argument("--admin", action="store_true", help="serve the test aids under /_emulator")
+    parser.add_argument(
+        "--admin", action="store_true", help="serve the test aids under /_emulator (loopback --host only)"
+    )
     parser.set_defaults(run=run_command)
 
 
@@ -111,8 +113,12 @@ def run_command(args: argparse.Namespace) -> int:
     except EmulatorSettingsError as exc:
         print(f"events-gateway emulator: {exc}")
         return 2
-    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        runner.run(_serve(settings, args.host, args.port))
+    try:
+        with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(_serve(settings, args.host, args.port))
+    except EmulatorSettingsError as exc:
+        print(f"events-gateway emulator: {exc}")
+        return 2
     return 0
 
 

@@ -14,12 +14,17 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from ..loopback import is_loopback
 from .app import create_app
-from .settings import DEFAULT_HOST, EmulatorSettings
+from .settings import DEFAULT_HOST, EmulatorSettings, EmulatorSettingsError
 from .views import API_PREFIX
 
 #: Seconds ``stop`` waits for requests still being answered.
 SHUTDOWN_TIMEOUT = 5.0
+ADMIN_OFF_LOOPBACK = (
+    "the test aids (--admin) take no API key, so they listen on loopback only; "
+    "{host!r} is not a loopback address (use 127.0.0.1, localhost or ::1)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +53,13 @@ def _url(host: str, port: int) -> str:
 async def run_emulator(
     settings: EmulatorSettings | None = None, *, host: str = DEFAULT_HOST, port: int = 0
 ) -> AsyncIterator[RunningEmulator]:
-    """Serve an emulator until the block ends; the yielded object carries its bound URL."""
+    """Serve an emulator until the block ends; the yielded object carries its bound URL.
+
+    Raises ``EmulatorSettingsError`` for ``admin`` on a host that is not loopback: the test aids take no key.
+    """
     settings = settings or EmulatorSettings()
+    if settings.admin and not is_loopback(host):
+        raise EmulatorSettingsError(ADMIN_OFF_LOOPBACK.format(host=host))
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()

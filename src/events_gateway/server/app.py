@@ -15,6 +15,7 @@ from ..graph import build_schema
 from ..settings import Settings, SettingsError
 from ..upstream import UpstreamClient, UpstreamSettings
 from ..upstream.resilience import BreakerPolicy, RetryPolicy
+from .browser_safety import HOST_RULE_KEY, HostRule, host_middleware
 from .errors import error_middleware
 from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz
@@ -26,7 +27,8 @@ from .view import GatewayView
 
 #: Outermost first: the error catcher sees everything, including a failure to assign a request id.
 #: The observer is outside it, so the access log and metrics see the final status of error pages too.
-MIDDLEWARES = (observe_middleware, error_middleware, request_id_middleware)
+#: The host check comes last, so its refusals carry a request id, and before any route or CORS preflight.
+MIDDLEWARES = (observe_middleware, error_middleware, request_id_middleware, host_middleware)
 
 #: Seconds a browser may cache a CORS preflight answer.
 CORS_MAX_AGE = 600
@@ -69,6 +71,7 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
 
     app = web.Application(middlewares=MIDDLEWARES)
     app[SETTINGS_KEY] = settings
+    app[HOST_RULE_KEY] = HostRule.from_settings(settings)
     if client is None:
         app.cleanup_ctx.append(upstream_client)
     else:

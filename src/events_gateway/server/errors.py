@@ -9,6 +9,8 @@ media type the gateway cannot answer in, a mutation over GET, …); the view ren
 406   NOT_ACCEPTABLE              ``Accept`` names neither response media type
 405   METHOD_NOT_ALLOWED          a mutation over GET (``Allow: POST``), or a method other than GET/POST
 413   PAYLOAD_TOO_LARGE           a body over the server's size bound
+401   UNAUTHENTICATED             no key of its own, from a page the fallback key is not lent to
+421   MISDIRECTED_REQUEST         a ``Host`` the gateway does not answer for (``browser_safety``'s middleware)
 400   BAD_REQUEST                 anything else that is not a well-formed GraphQL-over-HTTP request
 ====  ==========================  ==================================================================
 
@@ -37,6 +39,7 @@ UNSUPPORTED_MEDIA_TYPE: Final = "UNSUPPORTED_MEDIA_TYPE"
 METHOD_NOT_ALLOWED: Final = "METHOD_NOT_ALLOWED"
 PAYLOAD_TOO_LARGE: Final = "PAYLOAD_TOO_LARGE"
 NOT_FOUND: Final = "NOT_FOUND"
+MISDIRECTED_REQUEST: Final = "MISDIRECTED_REQUEST"
 
 
 class RequestRefused(Exception):

@@ -1,8 +1,9 @@
 """``/graphql``: Strawberry's aiohttp view, held to GraphQL over HTTP, given the caller's key and request id.
 
-The key comes from ``Authorization: Bearer <key>``, else the configured fallback key, else none (the
-graph layer then answers ``UNAUTHENTICATED``). What the GraphQL-over-HTTP spec asks of the endpoint is
-spread over small modules, each wired in through one of Strawberry's hooks here:
+The key comes from ``Authorization: Bearer <key>``, else the configured fallback key when the request
+comes from no other origin (``browser_safety``: 401 when it does), else none (the graph layer then
+answers ``UNAUTHENTICATED``). What the GraphQL-over-HTTP spec asks of the endpoint is spread over small
+modules, each wired in through one of Strawberry's hooks here:
 
 - ``negotiation``: the response media type from ``Accept`` (406 when none fits), the body's type (415);
 - ``request``: the request parameters, strictly read (400 for anything malformed, batches included);
@@ -30,6 +31,7 @@ from strawberry.types import ExecutionResult
 from ..graph import GraphContext, make_context
 from ..settings import Settings
 from ..upstream.resilience import deadline_scope
+from .browser_safety import caller_key
 from .caching import add_cache_headers
 from .errors import (
     BAD_REQUEST,
@@ -59,18 +61,11 @@ from .response import (
 
 #: The media type chosen for this request's answer (absent while the GraphiQL page is being served).
 MEDIA_TYPE_KEY = web.RequestKey("media_type", str)
+#: The key this request runs with (absent while the GraphiQL page is being served, and when it has none).
+API_KEY = web.RequestKey("api_key", str)
 
 MISSING_QUERY_MESSAGE = "The request has no 'query': send the GraphQL document as the 'query' parameter."
 TOO_LARGE_MESSAGE = "The request body is over {limit} bytes, more than this server accepts."
-
-
-def bearer_key(request: web.Request) -> str | None:
-    """The key of ``Authorization: Bearer <key>`` (scheme case-insensitive), or ``None``."""
-    scheme, _, key = request.headers.get("Authorization", "").strip().partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key:
-        return None
-    return key
 
 
 class GatewayView(PersistedQueriesView):
@@ -90,7 +85,7 @@ class GatewayView(PersistedQueriesView):
     async def get_context(self, request: web.Request, response: Any) -> GraphContext:
         return make_context(
             client=request.app[CLIENT_KEY],
-            api_key=bearer_key(request) or self._settings.api_key,
+            api_key=request.get(API_KEY),
             settings=self._settings,
             request_id=ensure_request_id(request),
         )
@@ -138,6 +133,8 @@ class GatewayView(PersistedQueriesView):
         try:
             if not self.should_render_graphql_ide(self.request_adapter_class(request)):
                 request[MEDIA_TYPE_KEY] = response_media_type(request.headers.get(hdrs.ACCEPT))
+                if (key := caller_key(request, self._settings.api_key)) is not None:
+                    request[API_KEY] = key
             # One budget for the whole request: loader batches and page fetches run in tasks that copy
             # this context, so every upstream call it makes shares the deadline.
             with deadline_scope(self._settings.request_deadline):
