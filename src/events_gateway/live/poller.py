@@ -1,0 +1,254 @@
+"""One live query: one poll loop, shared by every subscriber of the same (key, document, variables).
+
+The loop runs the query, compares the complete result with the last one it delivered (a hash of its
+canonical JSON, ``data`` and ``errors`` together), and hands a changed result to every subscriber's
+one-slot mailbox; an unchanged one goes nowhere. Then it waits for the interval, or less when told that
+the gateway itself just wrote something the query reads (:meth:`LiveQuery.rerun`).
+
+What a poll's answer can also mean:
+
+- ``UNAUTHENTICATED`` (no key, or a key the upstream refuses): delivered, then every subscription ends;
+  polling on a key that cannot read would cost the upstream for nothing, forever;
+- only upstream trouble (``RATE_LIMITED``, ``UPSTREAM_TIMEOUT``, ``UPSTREAM_UNAVAILABLE``) after a result
+  was already delivered: not delivered (subscribers keep the last good tree rather than see it blink
+  to ``null`` and back), and the next poll waits twice as long, up to :data:`MAX_BACKOFF` intervals.
+
+The loop runs in a context of its own (no request's deadline, record or write listener leaks into it)
+and stops when its last subscriber leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final, Protocol
+
+import orjson
+from graphql import ExecutionResult
+
+from ..graph.errors import UNAUTHENTICATED
+from ..graph.live import LiveEvent
+from ..upstream.errors import RateLimited, UpstreamTimeout, UpstreamUnavailable
+from .mailbox import Mailbox
+
+__all__ = ["MAX_BACKOFF", "LiveObserver", "LiveQuery", "Subscriber", "digest"]
+
+#: Codes that say the upstream could not answer now, not that the answer changed.
+TRANSIENT: Final = frozenset({RateLimited.code, UpstreamTimeout.code, UpstreamUnavailable.code})
+#: The longest wait after upstream trouble, in intervals.
+MAX_BACKOFF: Final = 8
+
+logger = logging.getLogger("events_gateway.live")
+
+#: Runs the query once and returns its complete result.
+Run = Callable[[], Awaitable[ExecutionResult]]
+
+
+class LiveObserver(Protocol):
+    """What a live query reports, for metrics."""
+
+    def record_live_poll(self, reason: str, changed: bool) -> None:
+        """One run of a query: ``first``, ``interval`` or ``write``; whether its answer changed."""
+
+    def record_live_push(self, subscribers: int, latency: float | None) -> None:
+        """A changed answer handed to ``subscribers``; ``latency``: seconds since the write that caused
+        it, when a write did."""
+
+    def set_live_counts(self, subscriptions: int, queries: int) -> None:
+        """Subscriptions open and live queries polling, now."""
+
+
+def digest(result: ExecutionResult) -> str:
+    """A hash of the result's canonical JSON (keys sorted), ``data`` and ``errors`` together."""
+    body = {"data": result.data, "errors": [error.formatted for error in result.errors or ()]}
+    try:
+        text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:  # an integer over 64 bits in a JSON scalar
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def _codes(result: ExecutionResult) -> set[str]:
+    return {str((error.extensions or {}).get("code")) for error in result.errors or ()}
+
+
+class Subscriber:
+    """One subscription to a live query: an async iterator of its changed results; ``aclose`` leaves."""
+
+    __slots__ = ("_left", "_mailbox", "_on_leave", "_query")
+
+    def __init__(self, query: LiveQuery, on_leave: Callable[[], None] | None = None) -> None:
+        self._query = query
+        self._on_leave = on_leave
+        self._mailbox: Mailbox[LiveEvent] = Mailbox()
+        self._left = False
+
+    def __aiter__(self) -> Subscriber:
+        return self
+
+    async def __anext__(self) -> LiveEvent:
+        return await self._mailbox.get()
+
+    async def aclose(self) -> None:
+        """Leave the live query (once, however often it is called)."""
+        if not self._left:
+            self._left = True
+            self._query.leave(self)
+            if self._on_leave is not None:
+                self._on_leave()
+
+    def deliver(self, event: LiveEvent) -> None:
+        self._mailbox.put(event)
+
+    def end(self) -> None:
+        self._mailbox.close()
+
+
+class LiveQuery:
+    """The poll loop of one (key hash, document, variables), and its subscribers.
+
+    Example::
+
+        query = LiveQuery(run, interval=5.0, observer=metrics, on_idle=registry.drop)
+        subscriber = query.join()          # the loop starts with the first subscriber
+        event = await anext(subscriber)    # the current result
+        query.rerun(time.perf_counter())   # a write: poll now, not at the interval
+        await subscriber.aclose()          # the last one out stops the loop
+    """
+
+    def __init__(
+        self,
+        run: Run,
+        *,
+        interval: float,
+        observer: LiveObserver,
+        on_idle: Callable[[LiveQuery], None],
+    ) -> None:
+        self._run = run
+        self._interval = interval
+        self._observer = observer
+        self._on_idle = on_idle
+        self.subscribers: set[Subscriber] = set()
+        self._latest: LiveEvent | None = None
+        self._digest: str | None = None
+        self._wake = asyncio.Event()
+        self._written_at: float | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.polls = 0
+        self.ended = False
+
+    def join(self, on_leave: Callable[[], None] | None = None) -> Subscriber:
+        """A new subscriber; it gets the latest result at once when there is one, else the first poll's.
+        ``on_leave`` is called when it leaves."""
+        subscriber = Subscriber(self, on_leave)
+        self.subscribers.add(subscriber)
+        if self._latest is not None:
+            subscriber.deliver(self._latest)
+        if self._task is None:
+            # A context of its own: the subscribing request's deadline and record must not follow it.
+            self._task = asyncio.get_running_loop().create_task(
+                self._loop(), name="events-gateway live query", context=contextvars.Context()
+            )
+        return subscriber
+
+    def leave(self, subscriber: Subscriber) -> None:
+        """``subscriber`` is gone; the last one out stops the polling."""
+        subscriber.end()
+        self.subscribers.discard(subscriber)
+        if not self.subscribers:
+            self._stop()
+
+    def rerun(self, written_at: float) -> None:
+        """Something this query reads was just written (``time.perf_counter()`` then): poll now."""
+        if self._written_at is None:
+            self._written_at = written_at
+        self._wake.set()
+
+    def end(self) -> None:
+        """Complete every subscription (each gets the result waiting for it first) and stop polling."""
+        for subscriber in list(self.subscribers):
+            subscriber.end()
+        self.subscribers.clear()
+        self._stop()
+
+    async def wait_stopped(self) -> None:
+        """Until the loop has finished (tests and shutdown)."""
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._task)
+
+    def _stop(self) -> None:
+        if not self.ended:
+            self.ended = True
+            if self._task is not None and self._task is not asyncio.current_task():
+                self._task.cancel()
+            self._on_idle(self)
+
+    async def _loop(self) -> None:
+        try:
+            await self._polls()
+        except Exception:  # a bug: say so, and end the subscriptions rather than leave them waiting
+            logger.exception("live query stopped by an unexpected error")
+            self.end()
+
+    async def _polls(self) -> None:
+        reason = "first"
+        backoff = 1
+        while not self.ended:
+            self._wake.clear()
+            written_at, self._written_at = self._written_at, None
+            result = await self._run()
+            self.polls += 1
+            codes = _codes(result)
+            trouble = bool(codes) and codes <= TRANSIENT
+            if trouble and self._latest is not None:
+                self._observer.record_live_poll(reason, False)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            else:
+                backoff = 1
+                self._offer(result, reason, written_at)
+            if UNAUTHENTICATED in codes:
+                self.end()
+                return
+            reason = await self._sleep(self._interval * backoff)
+
+    def _offer(self, result: ExecutionResult, reason: str, written_at: float | None) -> None:
+        fingerprint = digest(result)
+        changed = fingerprint != self._digest
+        self._observer.record_live_poll(reason, changed)
+        if not changed:
+            return
+        self._digest = fingerprint
+        self._latest = event = LiveEvent(ExecutionResult(data=result.data, errors=result.errors))
+        for subscriber in self.subscribers:
+            subscriber.deliver(event)
+        latency = time.perf_counter() - written_at if written_at is not None else None
+        self._observer.record_live_push(len(self.subscribers), latency)
+
+    async def _sleep(self, seconds: float) -> str:
+        """Wait ``seconds``, or less when a write wakes the loop; why it woke."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+        except TimeoutError:
+            return "interval"
+        return "write"
+
+
+class NullObserver:
+    """Reports to no one."""
+
+    def record_live_poll(self, reason: str, changed: bool) -> None:
+        return None
+
+    def record_live_push(self, subscribers: int, latency: float | None) -> None:
+        return None
+
+    def set_live_counts(self, subscriptions: int, queries: int) -> None:
+        return None

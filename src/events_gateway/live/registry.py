@@ -1,0 +1,184 @@
+"""Every live query of the process, one per distinct (key hash, document, variables).
+
+A subscriber joins the live query its request names, which is created with its first subscriber and
+dropped with its last, so however many tabs watch the same tree with the same key, the upstream sees
+one poll. The registry also bounds how many subscriptions one key may hold, and turns the gateway's own
+writes into immediate re-runs of the live queries they may change: those of the same key whose document
+reads a kind the write touches.
+
+Example::
+
+    live = LiveQueries(runner, interval=5.0, max_per_key=500)
+    source = live.source(api_key)               # what a transport passes as the root value
+    events = source.watch(request)              # AsyncIterator[LiveEvent]
+    live.written(api_key, Write("created", "event", "e9", parent_id="c1"))  # re-runs what it changes
+    await live.aclose()                          # completes every subscription
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Final
+
+import orjson
+
+from ..graph.errors import GraphError
+from ..graph.live import LiveEvent, LiveRequest
+from ..graph.writes import Write
+from .keys import KeyHashFn, process_key_hasher
+from .poller import LiveObserver, LiveQuery, NullObserver
+from .runner import QueryRunner
+
+__all__ = ["TOO_MANY_SUBSCRIPTIONS", "KeySource", "LiveQueries", "LiveQueryKey", "TooManySubscriptions"]
+
+TOO_MANY_SUBSCRIPTIONS: Final = "TOO_MANY_SUBSCRIPTIONS"
+
+
+class TooManySubscriptions(GraphError):
+    """This key already holds as many subscriptions as the gateway allows one key."""
+
+    code = TOO_MANY_SUBSCRIPTIONS
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This API key already holds {limit} subscriptions, the most the gateway allows one key "
+            "(EVENTS_GATEWAY_LIVE_MAX_PER_KEY); end some before starting more."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LiveQueryKey:
+    """What makes two subscriptions the same live query."""
+
+    key_hash: str
+    document: str
+    operation_name: str | None
+    variables: bytes  # canonical JSON
+
+    @classmethod
+    def of(cls, key_hash: str, request: LiveRequest) -> LiveQueryKey:
+        variables = orjson.dumps(dict(request.variables), option=orjson.OPT_SORT_KEYS)
+        return cls(key_hash, request.document, request.operation_name, variables)
+
+
+class LiveQueries:
+    """The process's live queries (see the module docstring).
+
+    Attributes:
+        interval: seconds between polls of one live query when nothing wakes it sooner.
+        max_per_key: subscriptions one key may hold at once, across every connection.
+    """
+
+    def __init__(
+        self,
+        runner: QueryRunner,
+        *,
+        interval: float,
+        max_per_key: int,
+        key_hash: KeyHashFn | None = None,
+        observer: LiveObserver | None = None,
+    ) -> None:
+        self.interval = interval
+        self.max_per_key = max_per_key
+        self._runner = runner
+        self._key_hash = key_hash or process_key_hasher()
+        self._observer: LiveObserver = observer or NullObserver()
+        self._queries: dict[LiveQueryKey, LiveQuery] = {}
+        self._kinds: dict[LiveQueryKey, frozenset[str]] = {}
+        self._per_key: Counter[str] = Counter()
+        self._closed = False
+        self._ids = itertools.count(1)
+
+    @property
+    def queries(self) -> int:
+        """Live queries polling now."""
+        return len(self._queries)
+
+    @property
+    def subscriptions(self) -> int:
+        """Subscriptions open now."""
+        return sum(self._per_key.values())
+
+    def source(self, api_key: str | None) -> KeySource:
+        """What a transport passes as the root value of subscriptions made with ``api_key``."""
+        return KeySource(self, api_key)
+
+    def watch(self, api_key: str | None, request: LiveRequest) -> AsyncIterator[LiveEvent]:
+        """Join (or start) the live query of ``request`` for ``api_key``; raises
+        ``TooManySubscriptions`` when the key holds ``max_per_key`` subscriptions already."""
+        key_hash = self._key_hash(api_key)
+        if self._per_key[key_hash] >= self.max_per_key:
+            raise TooManySubscriptions(self.max_per_key)
+        name = LiveQueryKey.of(key_hash, request)
+        query = self._queries.get(name)
+        if query is None or self._closed:
+            query = self._start(name, request, api_key)
+        subscriber = query.join(on_leave=lambda: self._left(key_hash))
+        self._per_key[key_hash] += 1
+        self._count()
+        return subscriber
+
+    def written(self, api_key: str | None, write: Write) -> None:
+        """The gateway wrote ``write`` with ``api_key``: re-run now this key's live queries it may change."""
+        key_hash = self._key_hash(api_key)
+        touched = write.touches()
+        now = time.perf_counter()
+        for name, query in self._queries.items():
+            if name.key_hash == key_hash and self._kinds[name] & touched:
+                query.rerun(now)
+
+    async def aclose(self) -> None:
+        """Complete every subscription and stop every poll (at shutdown)."""
+        self._closed = True
+        queries = list(self._queries.values())
+        for query in queries:
+            query.end()
+        for query in queries:
+            await query.wait_stopped()
+
+    def _start(self, name: LiveQueryKey, request: LiveRequest, api_key: str | None) -> LiveQuery:
+        request_id = f"live-{next(self._ids)}"
+        query = LiveQuery(
+            lambda: self._runner.run(request, api_key, request_id),
+            interval=self.interval,
+            observer=self._observer,
+            on_idle=lambda ended: self._drop(name, ended),
+        )
+        if self._closed:  # shutting down: answer once, then end
+            query.end()
+        self._queries[name] = query
+        self._kinds[name] = request.kinds
+        return query
+
+    def _drop(self, name: LiveQueryKey, query: LiveQuery) -> None:
+        if self._queries.get(name) is query:
+            del self._queries[name]
+            del self._kinds[name]
+        self._count()
+
+    def _left(self, key_hash: str) -> None:
+        self._per_key[key_hash] -= 1
+        if self._per_key[key_hash] <= 0:
+            del self._per_key[key_hash]
+        self._count()
+
+    def _count(self) -> None:
+        self._observer.set_live_counts(self.subscriptions, self.queries)
+
+
+class KeySource:
+    """A :class:`~events_gateway.graph.live.LiveSource` for one key: its ``watch`` joins the registry's
+    live queries under that key."""
+
+    __slots__ = ("_api_key", "_registry")
+
+    def __init__(self, registry: LiveQueries, api_key: str | None) -> None:
+        self._registry = registry
+        self._api_key = api_key
+
+    def watch(self, request: LiveRequest) -> AsyncIterator[LiveEvent]:
+        return self._registry.watch(self._api_key, request)
