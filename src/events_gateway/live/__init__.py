@@ -14,11 +14,20 @@ Example::
 from .keys import NO_KEY, KeyHashFn, process_key_hasher
 from .mailbox import Mailbox
 from .poller import LiveObserver, LiveQuery, Subscriber, digest
-from .registry import TOO_MANY_SUBSCRIPTIONS, KeySource, LiveQueries, LiveQueryKey, TooManySubscriptions
+from .registry import (
+    SHUTTING_DOWN,
+    TOO_MANY_SUBSCRIPTIONS,
+    KeySource,
+    LiveQueries,
+    LiveQueryKey,
+    ShuttingDown,
+    TooManySubscriptions,
+)
 from .runner import QueryRunner
 
 __all__ = [
     "NO_KEY",
+    "SHUTTING_DOWN",
     "TOO_MANY_SUBSCRIPTIONS",
     "KeyHashFn",
     "KeySource",
@@ -28,6 +37,7 @@ __all__ = [
     "LiveQueryKey",
     "Mailbox",
     "QueryRunner",
+    "ShuttingDown",
     "Subscriber",
     "TooManySubscriptions",
     "digest",

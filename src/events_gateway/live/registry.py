@@ -33,9 +33,18 @@ from .keys import KeyHashFn, process_key_hasher
 from .poller import LiveObserver, LiveQuery, NullObserver
 from .runner import QueryRunner
 
-__all__ = ["TOO_MANY_SUBSCRIPTIONS", "KeySource", "LiveQueries", "LiveQueryKey", "TooManySubscriptions"]
+__all__ = [
+    "SHUTTING_DOWN",
+    "TOO_MANY_SUBSCRIPTIONS",
+    "KeySource",
+    "LiveQueries",
+    "LiveQueryKey",
+    "ShuttingDown",
+    "TooManySubscriptions",
+]
 
 TOO_MANY_SUBSCRIPTIONS: Final = "TOO_MANY_SUBSCRIPTIONS"
+SHUTTING_DOWN: Final = "SHUTTING_DOWN"
 
 
 class TooManySubscriptions(GraphError):
@@ -48,6 +57,15 @@ class TooManySubscriptions(GraphError):
             f"This API key already holds {limit} subscriptions, the most the gateway allows one key "
             "(EVENTS_GATEWAY_LIVE_MAX_PER_KEY); end some before starting more."
         )
+
+
+class ShuttingDown(GraphError):
+    """The gateway is stopping: it starts no more subscriptions."""
+
+    code = SHUTTING_DOWN
+
+    def __init__(self) -> None:
+        super().__init__("The gateway is shutting down; subscribe again in a moment.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +127,16 @@ class LiveQueries:
 
     def watch(self, api_key: str | None, request: LiveRequest) -> AsyncIterator[LiveEvent]:
         """Join (or start) the live query of ``request`` for ``api_key``; raises
-        ``TooManySubscriptions`` when the key holds ``max_per_key`` subscriptions already."""
+        ``TooManySubscriptions`` when the key holds ``max_per_key`` subscriptions already, and
+        ``ShuttingDown`` once :meth:`aclose` has begun."""
+        if self._closed:
+            raise ShuttingDown()
         key_hash = self._key_hash(api_key)
         if self._per_key[key_hash] >= self.max_per_key:
             raise TooManySubscriptions(self.max_per_key)
         name = LiveQueryKey.of(key_hash, request)
         query = self._queries.get(name)
-        if query is None or self._closed:
+        if query is None:
             query = self._start(name, request, api_key)
         subscriber = query.join(on_leave=lambda: self._left(key_hash))
         self._per_key[key_hash] += 1
@@ -148,8 +169,6 @@ class LiveQueries:
             observer=self._observer,
             on_idle=lambda ended: self._drop(name, ended),
         )
-        if self._closed:  # shutting down: answer once, then end
-            query.end()
         self._queries[name] = query
         self._kinds[name] = request.kinds
         return query

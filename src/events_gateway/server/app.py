@@ -20,10 +20,11 @@ from .errors import error_middleware
 from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz
 from .keys import CLIENT_KEY, SETTINGS_KEY
+from .live import STREAM_ENDPOINT, LiveView, install_live
+from .live_socket import SocketOperations
 from .observe import install_observability, observability_extensions, observe_middleware
 from .request_id import HEADER as REQUEST_ID_HEADER
 from .request_id import request_id_middleware, stamp_request_id
-from .view import GatewayView
 
 #: Outermost first: the error catcher sees everything, including a failure to assign a request id.
 #: The observer is outside it, so the access log and metrics see the final status of error pages too.
@@ -85,12 +86,16 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     )
     # The graph layer leaves introspection to the edge: only the server knows it faces the public.
     extensions = [] if settings.introspection else [DisableIntrospection]
-    schema = build_schema(settings, extensions=[*extensions, *observability_extensions(settings)])
-    view = GatewayView(schema, settings=settings, graphiql=graphiql)
+    schema = build_schema(
+        settings, extensions=[*extensions, *observability_extensions(settings), SocketOperations]
+    )
+    view = LiveView(schema, settings=settings, graphiql=graphiql)
     install_observability(app, settings, view)
+    install_live(app, settings, schema)
     graphql_routes = [
-        app.router.add_route("GET", ENDPOINT, view),
-        app.router.add_route("POST", ENDPOINT, view),
+        app.router.add_route(method, path, view)
+        for path in (ENDPOINT, STREAM_ENDPOINT)
+        for method in ("GET", "POST")
     ]
     if graphiql is not None:
         app.router.add_get(ASSETS_PREFIX + "/{name}", graphiql.serve_asset)
