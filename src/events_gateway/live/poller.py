@@ -14,13 +14,12 @@ What a poll's answer can also mean:
   to ``null`` and back), and the next poll waits twice as long, up to :data:`MAX_BACKOFF` intervals.
 
 The loop runs in a context of its own (no request's deadline, record or write listener leaks into it)
-and stops when its last subscriber leaves.
+and stops when its last subscriber leaves (a poll under way finishes first, and is delivered to no one).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import hashlib
 import json
@@ -178,16 +177,16 @@ class LiveQuery:
         self._stop()
 
     async def wait_stopped(self) -> None:
-        """Until the loop has finished (tests and shutdown)."""
+        """Until the loop has finished (a poll under way ends first, within the request deadline)."""
         if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._task)
+            await asyncio.shield(self._task)
 
     def _stop(self) -> None:
+        """End the loop: a sleeping one wakes and returns; a running poll finishes first (never cut off
+        halfway: its loaders' batches would be left with no one to hear how they ended)."""
         if not self.ended:
             self.ended = True
-            if self._task is not None and self._task is not asyncio.current_task():
-                self._task.cancel()
+            self._wake.set()
             self._on_idle(self)
 
     async def _loop(self) -> None:
@@ -204,6 +203,8 @@ class LiveQuery:
             self._wake.clear()
             written_at, self._written_at = self._written_at, None
             result = await self._run()
+            if self.ended:
+                return
             self.polls += 1
             codes = _codes(result)
             trouble = bool(codes) and codes <= TRANSIENT
