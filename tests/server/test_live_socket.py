@@ -12,11 +12,14 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import WSServerHandshakeError
+from aiohttp.test_utils import TestServer
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
 from events_gateway.emulator import DEMO_API_KEY, EmulatorAdmin, RunningEmulator
+from events_gateway.server import create_app
+from events_gateway.settings import Settings
 
 from .conftest import GatewayFactory
 from .live_clients import (
@@ -310,3 +313,22 @@ async def test_a_socket_that_never_initialises_is_closed(gateway_factory: Gatewa
     gateway = await gateway_factory(live_init_timeout=0.05)
     async with RawSocket(gateway) as socket:
         assert (await socket.closed())[0] == 4408
+
+
+async def test_at_shutdown_every_subscription_completes_then_its_socket_closes(
+    emulator: RunningEmulator,
+) -> None:
+    server = TestServer(create_app(Settings(upstream_url=emulator.api_url, live_interval=3600)), port=0)
+    await server.start_server()
+    gateway = str(server.make_url("")).rstrip("/")
+    try:
+        async with RawSocket(gateway) as socket:
+            await socket.init(DEMO_AUTH)
+            await socket.subscribe("1", EVENTS)
+            assert (await socket.receive())["type"] == "next"
+            closing = asyncio.ensure_future(server.close())
+            assert await socket.receive() == {"id": "1", "type": "complete"}
+            assert (await socket.closed())[0] == 1001
+            await closing
+    finally:
+        await server.close()

@@ -9,8 +9,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from aiohttp.test_utils import TestServer
 
 from events_gateway.emulator import DEMO_API_KEY, EmulatorAdmin, RunningEmulator
+from events_gateway.server import create_app
+from events_gateway.settings import Settings
 
 from .conftest import GatewayFactory
 from .live_clients import DEMO_AUTH, PATIENCE, TREE, metric, wait_for_metric
@@ -161,3 +164,21 @@ async def test_a_quiet_stream_carries_keep_alive_comments(
             while (line := await anext(lines)) != ": ping":
                 pass
     assert line == ": ping"
+
+
+async def test_at_shutdown_a_stream_completes(emulator: RunningEmulator, http: httpx.AsyncClient) -> None:
+    server = TestServer(create_app(Settings(upstream_url=emulator.api_url, live_interval=3600)), port=0)
+    await server.start_server()
+    gateway = str(server.make_url("")).rstrip("/")
+    try:
+        body = {"query": EVENTS}
+        async with http.stream(
+            "POST", f"{gateway}/graphql/stream", json=body, headers=SSE | DEMO_AUTH
+        ) as response:
+            stream = events(response)
+            assert (await next_event(stream))[0] == "next"
+            closing = asyncio.ensure_future(server.close())
+            assert await next_event(stream) == ("complete", None)
+            await closing
+    finally:
+        await server.close()
