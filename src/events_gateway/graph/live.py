@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+import orjson
 import strawberry
 from graphql import (
     DocumentNode,
@@ -109,9 +110,14 @@ class LiveRequest:
 
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
-    """One complete result of the query, as a subscription event (the payload its twin field yields)."""
+    """One complete result of the query, as a subscription event (the payload its twin field yields).
+
+    ``encoded_data`` is ``result.data`` already encoded as JSON, when the source has it: every subscriber
+    of a live query is sent the same tree, which is then encoded once, not once per subscriber.
+    """
 
     result: GraphQLExecutionResult
+    encoded_data: bytes | None = None
 
 
 @runtime_checkable
@@ -245,7 +251,11 @@ class LiveExecutionContext(FastExecutionContext):
     def execute_operation(self, serially: bool | None = None) -> Any:
         event = self.root_value
         if isinstance(event, LiveEvent):
-            return event.result
+            if event.encoded_data is None:
+                return event.result
+            # orjson writes a Fragment's bytes as they are, wherever the response is encoded.
+            data: Any = orjson.Fragment(event.encoded_data)
+            return GraphQLExecutionResult(data=data, errors=event.result.errors)
         if self.operation.operation is OperationType.SUBSCRIPTION:
             error = GraphQLError(UNAVAILABLE_MESSAGE, extensions={"code": LIVE_UNAVAILABLE})
             return GraphQLExecutionResult(data=None, errors=[error])

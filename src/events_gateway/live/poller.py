@@ -1,7 +1,7 @@
 """One live query: one poll loop, shared by every subscriber of the same (key, document, variables).
 
 The loop runs the query, compares the complete result with the last one it delivered (a hash of its
-canonical JSON, ``data`` and ``errors`` together), and hands a changed result to every subscriber's
+JSON, ``data`` and ``errors`` together), and hands a changed result to every subscriber's
 one-slot mailbox; an unchanged one goes nowhere. Then it waits for the interval, or less when told that
 the gateway itself just wrote something the query reads (:meth:`LiveQuery.rerun`).
 
@@ -63,14 +63,25 @@ class LiveObserver(Protocol):
         """Subscriptions open and live queries polling, now."""
 
 
-def digest(result: ExecutionResult) -> str:
-    """A hash of the result's canonical JSON (keys sorted), ``data`` and ``errors`` together."""
-    body = {"data": result.data, "errors": [error.formatted for error in result.errors or ()]}
+def encode(result: ExecutionResult) -> tuple[str, bytes | None]:
+    """A hash of the result's JSON, ``data`` and ``errors`` together, and ``data`` encoded (``None`` when
+    orjson cannot encode it: an integer over 64 bits in a JSON scalar).
+
+    The JSON of one document's result is canonical as it is: the executor lays out fields in the
+    document's order, so equal results encode to equal bytes.
+    """
+    errors = orjson.dumps([error.formatted for error in result.errors or ()], option=orjson.OPT_NON_STR_KEYS)
+    data: bytes | None
     try:
-        text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    except orjson.JSONEncodeError:  # an integer over 64 bits in a JSON scalar
-        text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
-    return hashlib.blake2b(text, digest_size=16).hexdigest()
+        data = text = orjson.dumps(result.data, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        data, text = None, json.dumps(result.data, separators=(",", ":"), default=str).encode()
+    return hashlib.blake2b(text + b"\0" + errors, digest_size=16).hexdigest(), data
+
+
+def digest(result: ExecutionResult) -> str:
+    """A hash of the result's JSON, ``data`` and ``errors`` together (see :func:`encode`)."""
+    return encode(result)[0]
 
 
 def _codes(result: ExecutionResult) -> set[str]:
@@ -199,9 +210,11 @@ class LiveQuery:
     async def _polls(self) -> None:
         reason = "first"
         backoff = 1
+        loop = asyncio.get_running_loop()
         while not self.ended:
             self._wake.clear()
             written_at, self._written_at = self._written_at, None
+            started = loop.time()
             result = await self._run()
             if self.ended:
                 return
@@ -217,16 +230,17 @@ class LiveQuery:
             if UNAUTHENTICATED in codes:
                 self.end()
                 return
-            reason = await self._sleep(self._interval * backoff)
+            # Start to start: a query polls once an interval however long its runs take.
+            reason = await self._sleep(max(0.0, self._interval * backoff - (loop.time() - started)))
 
     def _offer(self, result: ExecutionResult, reason: str, written_at: float | None) -> None:
-        fingerprint = digest(result)
+        fingerprint, data = encode(result)
         changed = fingerprint != self._digest
         self._observer.record_live_poll(reason, changed)
         if not changed:
             return
         self._digest = fingerprint
-        self._latest = event = LiveEvent(ExecutionResult(data=result.data, errors=result.errors))
+        self._latest = event = LiveEvent(ExecutionResult(data=result.data, errors=result.errors), data)
         for subscriber in self.subscribers:
             subscriber.deliver(event)
         latency = time.perf_counter() - written_at if written_at is not None else None
