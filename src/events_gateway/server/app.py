@@ -13,8 +13,7 @@ from strawberry.extensions import DisableIntrospection
 
 from ..graph import build_schema
 from ..settings import Settings, SettingsError
-from ..upstream import UpstreamClient, UpstreamSettings
-from ..upstream.resilience import BreakerPolicy, RetryPolicy
+from ..upstream import BreakerPolicy, RetryPolicy, UpstreamClient, UpstreamSettings
 from .errors import error_middleware
 from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz

@@ -184,7 +184,7 @@ def install_observability(app: web.Application, settings: Settings, view: Persis
             client.breaker.add_listener(metrics.breaker_listener)
         if client.resilience is not None:
             client.resilience.add_retry_listener(metrics.record_retry)
-        uninstrument = instrument_upstream(client._http) if settings.otel else None  # the client's own pool
+        uninstrument = client.instrument(instrument_upstream) if settings.otel else None
         try:
             yield
         finally:

@@ -1,4 +1,5 @@
-"""The upstream part: a typed async client of the Secoda Events REST API, its errors and filter builders.
+"""The upstream part: a typed async client of the Secoda Events REST API, its errors, filter builders and
+resilience policies (retries, circuit breaker, the per-request deadline).
 
 Everything the rest of the gateway may use is listed in ``__all__``; the ``_``-prefixed modules are
 internal (envelope parsing, the exception boundary, the aiohttp transport).
@@ -7,6 +8,7 @@ internal (envelope parsing, the exception boundary, the aiohttp transport).
 from ._transport import default_transport
 from .client import (
     CallObserver,
+    Instrumentation,
     Page,
     Resource,
     UpstreamCall,
@@ -43,6 +45,7 @@ from .filters import (
     or_,
     sort,
 )
+from .resilience import BreakerPolicy, RetryPolicy, deadline_scope
 
 __all__ = [
     "CATEGORY",
@@ -50,13 +53,16 @@ __all__ = [
     "EVENT_PROPERTY",
     "STABLE_SORT",
     "BadRequest",
+    "BreakerPolicy",
     "CallObserver",
     "Filter",
     "Forbidden",
+    "Instrumentation",
     "NotFound",
     "Page",
     "RateLimited",
     "Resource",
+    "RetryPolicy",
     "Sort",
     "Unauthenticated",
     "UpstreamCall",
@@ -71,6 +77,7 @@ __all__ = [
     "UpstreamUnreachable",
     "and_",
     "contains",
+    "deadline_scope",
     "default_transport",
     "exact",
     "in_",
