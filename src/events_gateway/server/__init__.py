@@ -8,8 +8,7 @@ one process-wide upstream client lives and dies with the application.
 from .app import create_app, upstream_settings
 from .call_plan import PLAN_HEADER
 from .graphiql import ASSETS, DEMO_QUERY
-from .keys import CLIENT_KEY, SETTINGS_KEY
-from .observe import METRICS_KEY
+from .keys import CLIENT_KEY, METRICS_KEY, SETTINGS_KEY
 from .persisted_queries import MemoryQueryStore, PersistedQueries, PersistedQueryStore
 from .request_id import REQUEST_ID_KEY
 from .view import GatewayView, bearer_key

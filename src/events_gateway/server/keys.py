@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..observability import GatewayMetrics
 from ..settings import Settings
 from ..upstream import UpstreamClient
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 CLIENT_KEY = web.AppKey("upstream_client", UpstreamClient)
+METRICS_KEY = web.AppKey("metrics", GatewayMetrics)
