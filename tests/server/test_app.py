@@ -9,31 +9,9 @@ import httpx
 import pytest
 from aiohttp import web
 
-import events_gateway.server as server
 from events_gateway.server import CLIENT_KEY, SETTINGS_KEY, create_app, upstream_settings
 from events_gateway.settings import Settings, SettingsError
 from events_gateway.upstream import UpstreamClient, UpstreamSettings
-
-
-def test_exported_members() -> None:
-    assert set(server.__all__) == {
-        "ASSETS",
-        "CLIENT_KEY",
-        "DEMO_QUERY",
-        "METRICS_KEY",
-        "PLAN_HEADER",
-        "REQUEST_ID_KEY",
-        "SETTINGS_KEY",
-        "GatewayView",
-        "MemoryQueryStore",
-        "PersistedQueries",
-        "PersistedQueryStore",
-        "bearer_key",
-        "create_app",
-        "upstream_settings",
-    }
-    for name in server.__all__:
-        assert getattr(server, name) is not None
 
 
 def test_without_an_upstream_url_the_factory_says_what_to_set() -> None:

@@ -186,11 +186,3 @@ def test_breaker_hook_sets_one_state_per_origin() -> None:
 
 def test_settings_default_to_serving_metrics() -> None:
     assert Settings().metrics is True
-
-
-def test_the_observability_surface_is_what_it_lists() -> None:
-    import events_gateway.observability as observability
-
-    assert len(observability.__all__) == len(set(observability.__all__))
-    for name in observability.__all__:
-        assert getattr(observability, name) is not None, name
