@@ -13,7 +13,7 @@ from events_gateway.server.call_plan import PLAN_HEADER
 from events_gateway.server.persisted_queries import sha256_hex
 from events_gateway.settings import Settings
 
-from .conftest import EmulatorFactory, GatewayFactory
+from ..conftest import EmulatorFactory, GatewayFactory
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
