@@ -39,6 +39,7 @@ lint: setup
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports --no-logo
 
+# mypy checks src strictly and the tests with two reliefs, both from pyproject.toml ([tool.mypy]).
 typecheck: setup
 	$(BIN)/mypy
 
