@@ -1,8 +1,10 @@
 """The upstream part: a typed async client of the Secoda Events REST API, its errors, filter builders and
 resilience policies (retries, circuit breaker, the per-request deadline).
 
-Everything the rest of the gateway may use is listed in ``__all__``; the ``_``-prefixed modules are
-internal (envelope parsing, the exception boundary, the aiohttp transport).
+Everything the rest of the gateway may use is listed in ``__all__`` and imported from here, never from
+the modules (an import contract in ``pyproject.toml`` holds to that). The ``_``-prefixed modules are
+internal to the package itself (envelope parsing, the exception boundary, the aiohttp transport, URL
+building, the circuit breaker and the deadline behind ``resilience``).
 """
 
 from ._transport import default_transport
