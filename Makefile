@@ -33,10 +33,13 @@ $(ASSETS): web/package.json web/package-lock.json
 browser:
 	@scripts/ensure-chromium
 
+# lint-imports checks the package layers and surfaces declared in pyproject.toml ([tool.importlinter]).
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-logo
 
+# mypy checks src strictly and the tests with two reliefs, both from pyproject.toml ([tool.mypy]).
 typecheck: setup
 	$(BIN)/mypy
 
@@ -47,4 +50,4 @@ bench: setup
 	$(BIN)/python bench/nested.py
 
 clean:
-	rm -rf $(VENV) web/node_modules .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) web/node_modules .mypy_cache .pytest_cache .ruff_cache .import_linter_cache

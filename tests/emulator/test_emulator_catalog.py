@@ -10,8 +10,13 @@ import pytest
 
 from events_gateway.emulator import RunningEmulator
 
+from ..conftest import AllPages, EmulatorFactory
+from .conftest import ClientFor
 
-async def _catalog(api: httpx.AsyncClient, all_pages: Any, filter: Any = None, sort: Any = None) -> list[Any]:
+
+async def _catalog(
+    api: httpx.AsyncClient, all_pages: AllPages, filter: Any = None, sort: Any = None
+) -> list[Any]:
     params = {}
     if filter is not None:
         params["filter"] = json.dumps(filter)
@@ -25,7 +30,7 @@ def _exact(field: str, value: Any) -> dict[str, Any]:
     return {"operator": "exact", "field": field, "value": value}
 
 
-async def test_without_filter_every_kind_comes_back(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_without_filter_every_kind_comes_back(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     everything = await _catalog(api, all_pages)
     assert {r["entity_type"] for r in everything} == {"category", "event", "event_property"}
     assert len(everything) == (await api.get("/resource/catalog")).json()["count"]
@@ -34,20 +39,20 @@ async def test_without_filter_every_kind_comes_back(api: httpx.AsyncClient, all_
 @pytest.mark.parametrize("field", ["type", "entity_type"])
 @pytest.mark.parametrize("kind", ["category", "event", "event_property"])
 async def test_exact_type_and_its_alias(
-    api: httpx.AsyncClient, all_pages: Any, field: str, kind: str
+    api: httpx.AsyncClient, all_pages: AllPages, field: str, kind: str
 ) -> None:
     found = await _catalog(api, all_pages, _exact(field, kind))
     assert found
     assert {r["entity_type"] for r in found} == {kind}
 
 
-async def test_default_sort_is_external_usage_descending(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_default_sort_is_external_usage_descending(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     found = await _catalog(api, all_pages)
     usage = [r["external_usage"] for r in found]
     assert usage == sorted(usage, reverse=True)
 
 
-async def test_sort_with_tie_breaker(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_sort_with_tie_breaker(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     sort = {
         "field": "type",
         "order": "asc",
@@ -66,14 +71,14 @@ class _Desc:
         return self.value > other.value
 
 
-async def test_contains_is_case_insensitive(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_contains_is_case_insensitive(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     found = await _catalog(api, all_pages, {"operator": "contains", "field": "title", "value": "CLICKED"})
     assert found
     assert all("clicked" in r["title"].lower() for r in found)
 
 
 async def test_in_on_parent_id_batches_children_of_many_parents(
-    api: httpx.AsyncClient, all_pages: Any
+    api: httpx.AsyncClient, all_pages: AllPages
 ) -> None:
     categories = (await api.get("/event/category")).json()["results"][:2]
     ids = [categories[0]["id"], categories[1]["id"].replace("-", "")]
@@ -86,7 +91,7 @@ async def test_in_on_parent_id_batches_children_of_many_parents(
     assert len(found) == sum(c["children_count"] for c in categories)
 
 
-async def test_in_on_id_and_the_documented_example(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_in_on_id_and_the_documented_example(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     events = (await api.get("/event/events")).json()["results"][:3]
     found = await _catalog(
         api, all_pages, {"operator": "in", "field": "id", "value": [e["id"] for e in events]}
@@ -104,7 +109,7 @@ async def test_in_on_id_and_the_documented_example(api: httpx.AsyncClient, all_p
     assert events[0]["id"] in {r["id"] for r in await _catalog(api, all_pages, example)}
 
 
-async def test_or_not_and_is_set(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_or_not_and_is_set(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     categories = await _catalog(api, all_pages, _exact("type", "category"))
     events = await _catalog(api, all_pages, _exact("type", "event"))
     either = await _catalog(
@@ -132,7 +137,7 @@ async def test_or_not_and_is_set(api: httpx.AsyncClient, all_pages: Any) -> None
     assert {r["id"] for r in no_parent} == {r["id"] for r in without_parent}
 
 
-async def test_exact_on_a_boolean_field(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_exact_on_a_boolean_field(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     pii = await _catalog(api, all_pages, _exact("pii", True))
     assert pii
     assert all(r["pii"] for r in pii)
@@ -190,7 +195,7 @@ async def test_deep_nesting_is_refused(api: httpx.AsyncClient) -> None:
 
 
 async def test_results_are_capped_and_only_those_served(
-    emulator_factory: Any, client_for: Any, all_pages: Any
+    emulator_factory: EmulatorFactory, client_for: ClientFor, all_pages: AllPages
 ) -> None:
     emulator: RunningEmulator = await emulator_factory(
         seed="scale", scale=(3, 4, 5), catalog_cap=25, page_size=10

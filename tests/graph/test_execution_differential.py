@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -187,7 +187,7 @@ class Query:
 
     @strawberry.field
     def named(self) -> list[Named]:
-        return GOOD_ITEMS
+        return [*GOOD_ITEMS]
 
 
 class QuietSchema(strawberry.Schema):
@@ -240,7 +240,9 @@ def _resource(kind: str, index: int, parent: str | None, children: int) -> Resou
 
 def _tree() -> tuple[list[Resource], dict[str, list[Resource]], dict[str, list[Resource]]]:
     counter = itertools.count()
-    categories, events, properties = [], {}, {}
+    categories: list[Resource] = []
+    events: dict[str, list[Resource]] = {}
+    properties: dict[str, list[Resource]] = {}
     for _ in range(2):
         category = _resource("event_category", next(counter), None, 3)
         categories.append(category)
@@ -532,7 +534,7 @@ GENERATED = settings(
 )
 
 
-def _run(check: Callable[[], Awaitable[None]]) -> None:
+def _run(check: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(check())
 
 

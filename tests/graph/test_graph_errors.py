@@ -11,7 +11,8 @@ import pytest
 from events_gateway.emulator import DEMO_API_KEY, RunningEmulator
 from events_gateway.upstream import UpstreamClient, UpstreamSettings
 
-Gateway = GatewayFor = Rest = Any  # fixtures' types live in conftest.py; tests get them as fixtures
+from ..conftest import EmulatorFactory
+from .conftest import AdminFor, Gateway, GatewayFor, Rest
 
 CATEGORIES = "{ eventCategories { totalCount nodes { id } } }"
 
@@ -21,7 +22,7 @@ def _codes(result: Any) -> list[str]:
 
 
 async def test_no_key_is_unauthenticated_without_calling_the_upstream(
-    emulator: RunningEmulator, gateway: Gateway, admin_for: Any
+    emulator: RunningEmulator, gateway: Gateway, admin_for: AdminFor
 ) -> None:
     admin = admin_for(emulator)
     await admin.reset()
@@ -38,6 +39,7 @@ async def test_no_key_is_unauthenticated_without_calling_the_upstream(
 async def test_a_bad_key_is_unauthenticated(gateway: Gateway) -> None:
     result = await gateway.run(CATEGORIES, key="0f0f0f0f-not-a-real-key")
     assert _codes(result) == ["UNAUTHENTICATED"]
+    assert result.errors is not None
     assert "0f0f0f0f" not in result.errors[0].message
 
 
@@ -47,11 +49,12 @@ async def test_a_missing_object_is_partial_data_next_to_the_rest(gateway: Gatewa
     )
     assert result.data == {"eventCategories": {"totalCount": 5}, "x": None}
     assert _codes(result) == ["NOT_FOUND"]
+    assert result.errors is not None
     assert result.errors[0].path == ["x"]
 
 
 async def test_the_write_limit_is_rate_limited_with_retry_after(
-    emulator_factory: Any, gateway_for: GatewayFor, rest: Rest
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, rest: Rest
 ) -> None:
     emulator = await emulator_factory(write_limit=1)
     gateway = gateway_for(emulator)
@@ -60,27 +63,31 @@ async def test_the_write_limit_is_rate_limited_with_retry_after(
     assert (await gateway.run(mutation, {"id": event["id"]})).errors is None
     result = await gateway.run(mutation, {"id": event["id"]})
     assert _codes(result) == ["RATE_LIMITED"]
-    assert result.errors[0].extensions["retryAfter"] > 0
+    assert result.errors is not None
+    assert (result.errors[0].extensions or {})["retryAfter"] > 0
 
 
 @pytest.mark.parametrize("fault", ["500", "503", "malformed"])
 async def test_upstream_failures_are_upstream_unavailable(
-    emulator_factory: Any, gateway_for: GatewayFor, fault: str
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, fault: str
 ) -> None:
     emulator = await emulator_factory(fault_rate=1.0, faults=(fault,))
     result = await gateway_for(emulator).run(CATEGORIES)
     assert _codes(result) == ["UPSTREAM_UNAVAILABLE"]
+    assert result.errors is not None
     assert "Traceback" not in result.errors[0].message
 
 
-async def test_a_stalled_upstream_is_upstream_timeout(emulator_factory: Any, gateway_for: GatewayFor) -> None:
+async def test_a_stalled_upstream_is_upstream_timeout(
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor
+) -> None:
     emulator = await emulator_factory(fault_rate=1.0, faults=("stall",), stall_seconds=5.0)
     result = await gateway_for(emulator, timeout=0.2).run(CATEGORIES)
     assert _codes(result) == ["UPSTREAM_TIMEOUT"]
 
 
 async def test_an_unreachable_upstream_is_upstream_unavailable(
-    emulator_factory: Any, gateway_for: GatewayFor
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor
 ) -> None:
     emulator = await emulator_factory()
     client = UpstreamClient(UpstreamSettings(base_url="http://127.0.0.1:9/api/v1", timeout=2.0))
@@ -133,7 +140,8 @@ async def test_one_failing_branch_leaves_the_rest_of_the_tree(
     assert [e["id"] for e in broken] == [event["id"]]
     assert all(e["properties"]["nodes"] for e in events if e["id"] != event["id"])
     assert _codes(result) == ["UPSTREAM_UNAVAILABLE"]
-    assert result.errors[0].path[-1] == "properties"
+    assert result.errors is not None
+    assert (result.errors[0].path or [])[-1] == "properties"
     assert "secret" not in result.errors[0].message
 
 
@@ -148,6 +156,7 @@ async def test_anything_unexpected_is_masked_with_the_request_id_and_logged(
             result = await gateway.run(CATEGORIES, request_id="req-42")
     finally:
         await client.aclose()
+    assert result.errors is not None
     [error] = result.errors
     assert error.message == "Internal server error"
     assert error.extensions == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-42"}
@@ -161,10 +170,11 @@ async def test_anything_unexpected_is_masked_with_the_request_id_and_logged(
 
 
 async def test_the_key_never_reaches_a_message_or_a_log(
-    emulator_factory: Any, gateway_for: GatewayFor, caplog: pytest.LogCaptureFixture
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, caplog: pytest.LogCaptureFixture
 ) -> None:
     emulator = await emulator_factory(fault_rate=1.0, faults=("500",))
     with caplog.at_level(logging.DEBUG):
         result = await gateway_for(emulator).run(CATEGORIES)
+    assert result.errors is not None
     assert DEMO_API_KEY not in str([e.formatted for e in result.errors])
     assert DEMO_API_KEY not in caplog.text

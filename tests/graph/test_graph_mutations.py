@@ -8,7 +8,7 @@ import pytest
 
 from events_gateway.emulator import RunningEmulator
 
-Gateway = Rest = Any  # fixtures' types live in conftest.py; tests get them as fixtures
+from .conftest import AdminFor, Gateway, Rest
 
 OWNER = "11111111-2222-4333-8444-555555555555"
 
@@ -241,7 +241,7 @@ async def test_a_deleted_object_is_not_found_later_in_the_request(
     ],
 )
 async def test_inputs_are_checked_before_any_call(
-    emulator: RunningEmulator, gateway: Gateway, admin_for: Any, mutation: str, field: str
+    emulator: RunningEmulator, gateway: Gateway, admin_for: AdminFor, mutation: str, field: str
 ) -> None:
     admin = admin_for(emulator)
     await admin.reset()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import pytest
 
 from events_gateway.emulator import RunningEmulator
 
-Gateway = GatewayFor = Rest = Any  # fixtures' types live in conftest.py; tests get them as fixtures
+from ..conftest import EmulatorFactory
+from .conftest import Gateway, GatewayFor, Rest
 
 TREE = """
 query Tree {
@@ -190,7 +190,7 @@ def _cursor(offset: int) -> str:
 
 @pytest.mark.parametrize("batching", ["catalog", "per-parent"])
 async def test_top_level_pages_follow_the_cursors_across_upstream_pages(
-    emulator_factory: Any, gateway_for: GatewayFor, rest: Rest, batching: str
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, rest: Rest, batching: str
 ) -> None:
     emulator = await emulator_factory(seed="scale", scale=(2, 30, 1), page_size=7)
     gateway = gateway_for(emulator, batching=batching)

@@ -78,11 +78,11 @@ async def test_the_deadline_reaches_loader_batches() -> None:
         await asyncio.sleep(0)
         return keys
 
-    loader: DataLoader[int, int] = DataLoader(batch)  # type: ignore[arg-type]  # aiodataloader's hints
+    loader: DataLoader[int, int] = DataLoader(batch)
     with deadline_scope(5.0) as deadline:
-        assert await asyncio.gather(loader.load(1), loader.load(2)) == [1, 2]
+        assert list(await asyncio.gather(loader.load(1), loader.load(2))) == [1, 2]
         assert await asyncio.ensure_future(loader.load(3)) == 3  # a load from a task of the request
-    assert await DataLoader(batch).load(4) == 4  # type: ignore[arg-type]  # outside any request
+    assert await DataLoader(batch).load(4) == 4  # outside any request
     assert deadline is not None
     assert seen == [deadline, deadline, None]
 

@@ -8,11 +8,24 @@ Example::
 """
 
 from .context import GraphContext, make_context
-from .errors import GraphError, InvalidInput, MissingKey, MissingObject
+from .errors import (
+    BAD_USER_INPUT,
+    INTERNAL_MESSAGE,
+    INTERNAL_SERVER_ERROR,
+    UNAUTHENTICATED,
+    GraphError,
+    InvalidInput,
+    MissingKey,
+    MissingObject,
+)
 from .masking import ErrorMasking
 from .schema import build_schema
 
 __all__ = [
+    "BAD_USER_INPUT",
+    "INTERNAL_MESSAGE",
+    "INTERNAL_SERVER_ERROR",
+    "UNAUTHENTICATED",
     "ErrorMasking",
     "GraphContext",
     "GraphError",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from strawberry.extensions import SchemaExtension
 
 from ..settings import Settings
-from ..upstream.client import UpstreamCall, UpstreamClient, UpstreamSession
+from ..upstream import UpstreamCall, UpstreamClient, UpstreamSession
 from .loaders import Loaders, page_size_memo
 
 

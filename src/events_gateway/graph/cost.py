@@ -2,8 +2,8 @@
 
 The budget is counted in upstream calls, not in abstract points, because calls are what the gateway pays
 for: the upstream's rate limits, its latency and its 10,000-result catalog cap. The prediction follows the
-gateway's batching plan (one batched fetch per level of the tree, see DESIGN.md) and is a worst case: every
-list is assumed full, so ``first`` items per parent at every level.
+gateway's batching plan (one batched fetch per level of the tree, docs/architecture.md) and is a worst
+case: every list is assumed full, so ``first`` items per parent at every level.
 
 Fields are recognised by shape, not by name, so that a field added to the schema is costed without a table:
 

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from graphql import GraphQLError
 
-from ..upstream.errors import BadRequest, RateLimited, UpstreamError
+from ..upstream import BadRequest, RateLimited, UpstreamError
 
 UNAUTHENTICATED: Final = "UNAUTHENTICATED"
 NOT_FOUND: Final = "NOT_FOUND"

@@ -29,9 +29,22 @@ from typing import Any, Final, TypeVar
 from aiodataloader import DataLoader
 
 from ..settings import Settings
-from ..upstream.client import Page, Resource, UpstreamClient, UpstreamSession
-from ..upstream.errors import NotFound, UpstreamUnavailable
-from ..upstream.filters import CATEGORY, EVENT, EVENT_PROPERTY, STABLE_SORT, Filter, and_, exact, in_
+from ..upstream import (
+    CATEGORY,
+    EVENT,
+    EVENT_PROPERTY,
+    STABLE_SORT,
+    Filter,
+    NotFound,
+    Page,
+    Resource,
+    UpstreamClient,
+    UpstreamSession,
+    UpstreamUnavailable,
+    and_,
+    exact,
+    in_,
+)
 from .errors import MissingKey
 from .pagination import Window
 

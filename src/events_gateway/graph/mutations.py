@@ -11,8 +11,7 @@ from typing import Any
 
 import strawberry
 
-from ..upstream.client import Resource
-from ..upstream.filters import CATEGORY, EVENT
+from ..upstream import CATEGORY, EVENT, Resource
 from .errors import InvalidInput
 from .inputs import (
     CreateEventCategoryInput,

@@ -7,8 +7,7 @@ from typing import TypeVar
 
 import strawberry
 
-from ..upstream.client import Resource
-from ..upstream.filters import CATEGORY, EVENT, EVENT_PROPERTY
+from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, Resource
 from .errors import MissingObject
 from .inputs import EventFilter, EventPropertyFilter, check_id
 from .loaders import ListQuery, kind_of

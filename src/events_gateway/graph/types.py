@@ -21,8 +21,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
-from ..upstream.client import Resource
-from ..upstream.filters import CATEGORY, EVENT, EVENT_PROPERTY
+from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, Resource
 from .context import GraphContext
 from .loaders import kind_of
 from .pagination import Connection, Window, slice_connection

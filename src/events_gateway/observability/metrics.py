@@ -27,7 +27,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from ..upstream.client import UpstreamCall
+from ..upstream import UpstreamCall
 
 __all__ = [
     "BREAKER_STATES",

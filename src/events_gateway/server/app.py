@@ -13,14 +13,15 @@ from strawberry.extensions import DisableIntrospection
 
 from ..graph import build_schema
 from ..settings import Settings, SettingsError
-from ..upstream import UpstreamClient, UpstreamSettings
-from ..upstream.resilience import BreakerPolicy, RetryPolicy
-from .browser_safety import HOST_RULE_KEY, HostRule, host_middleware
+from ..upstream import BreakerPolicy, RetryPolicy, UpstreamClient, UpstreamSettings
+from .browser_safety import host_middleware
 from .errors import error_middleware
 from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz
-from .keys import CLIENT_KEY, SETTINGS_KEY
+from .hosts import HostRule
+from .keys import CLIENT_KEY, HOST_RULE_KEY, SETTINGS_KEY
 from .observe import install_observability, observability_extensions, observe_middleware
+from .persisted_queries import PersistedQueries
 from .request_id import HEADER as REQUEST_ID_HEADER
 from .request_id import request_id_middleware, stamp_request_id
 from .view import GatewayView
@@ -87,7 +88,10 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     extensions = [] if settings.introspection else [DisableIntrospection]
     schema = build_schema(settings, extensions=[*extensions, *observability_extensions(settings)])
     view = GatewayView(schema, settings=settings, graphiql=graphiql)
-    install_observability(app, settings, view)
+    metrics = install_observability(app, settings)
+    view.persisted_queries = PersistedQueries.from_settings(
+        settings, on_outcome=metrics.record_persisted_query
+    )
     graphql_routes = [
         app.router.add_route("GET", ENDPOINT, view),
         app.router.add_route("POST", ENDPOINT, view),

@@ -40,12 +40,10 @@ from ..observability import (
 from ..settings import Settings
 from .call_plan import PLAN_HEADER, call_plan_extensions, plan_allowed, wants_plan
 from .graphiql import ENDPOINT
-from .keys import CLIENT_KEY, SETTINGS_KEY
-from .persisted_queries import PersistedQueries, PersistedQueriesView
+from .keys import CLIENT_KEY, METRICS_KEY, SETTINGS_KEY
 from .request_id import ensure_request_id
 
 __all__ = [
-    "METRICS_KEY",
     "METRICS_PATH",
     "OperationObserver",
     "install_observability",
@@ -55,7 +53,6 @@ __all__ = [
     "outcome_of",
 ]
 
-METRICS_KEY = web.AppKey("metrics", GatewayMetrics)
 METRICS_PATH = "/metrics"
 
 access_logger = logging.getLogger(ACCESS_LOGGER)
@@ -168,15 +165,13 @@ def observability_extensions(settings: Settings) -> list[type[SchemaExtension]]:
     return extensions
 
 
-def install_observability(app: web.Application, settings: Settings, view: PersistedQueriesView) -> None:
-    """Metrics (and ``/metrics``), persisted queries, and the upstream client's hooks, on ``app``."""
+def install_observability(app: web.Application, settings: Settings) -> GatewayMetrics:
+    """Metrics (and ``/metrics`` when on) and the upstream client's hooks, on ``app``; returns the
+    metrics, for the parts that count into them (persisted queries)."""
     metrics = GatewayMetrics()
     app[METRICS_KEY] = metrics
     if settings.metrics:
         app.router.add_get(METRICS_PATH, metrics_handler)
-    view.persisted_queries = PersistedQueries.from_settings(
-        settings, on_outcome=metrics.record_persisted_query
-    )
 
     async def observe_client(app: web.Application) -> AsyncIterator[None]:
         client = app[CLIENT_KEY]
@@ -184,7 +179,7 @@ def install_observability(app: web.Application, settings: Settings, view: Persis
             client.breaker.add_listener(metrics.breaker_listener)
         if client.resilience is not None:
             client.resilience.add_retry_listener(metrics.record_retry)
-        uninstrument = instrument_upstream(client._http) if settings.otel else None  # the client's own pool
+        uninstrument = client.instrument(instrument_upstream) if settings.otel else None
         try:
             yield
         finally:
@@ -192,3 +187,4 @@ def install_observability(app: web.Application, settings: Settings, view: Persis
                 uninstrument()
 
     app.cleanup_ctx.append(observe_client)  # after the client's own, so the client exists by then
+    return metrics

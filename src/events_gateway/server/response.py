@@ -25,7 +25,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from ..graph.errors import BAD_USER_INPUT, INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR
+from ..graph import BAD_USER_INPUT, INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR
 from .negotiation import GRAPHQL_RESPONSE_JSON
 from .persisted_queries import APQ_CUES
 

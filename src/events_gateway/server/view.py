@@ -30,7 +30,7 @@ from strawberry.types import ExecutionResult
 
 from ..graph import GraphContext, make_context
 from ..settings import Settings
-from ..upstream.resilience import deadline_scope
+from ..upstream import deadline_scope
 from .browser_safety import caller_key
 from .caching import add_cache_headers
 from .errors import (

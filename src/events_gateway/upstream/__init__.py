@@ -1,12 +1,16 @@
-"""The upstream part: a typed async client of the Secoda Events REST API, its errors and filter builders.
+"""The upstream part: a typed async client of the Secoda Events REST API, its errors, filter builders and
+resilience policies (retries, circuit breaker, the per-request deadline).
 
-Everything the rest of the gateway may use is listed in ``__all__``; the ``_``-prefixed modules are
-internal (envelope parsing, the exception boundary, the aiohttp transport).
+Everything the rest of the gateway may use is listed in ``__all__`` and imported from here, never from
+the modules (an import contract in ``pyproject.toml`` holds to that). The ``_``-prefixed modules are
+internal to the package itself (envelope parsing, the exception boundary, the aiohttp transport, URL
+building, the circuit breaker and the deadline behind ``resilience``).
 """
 
 from ._transport import default_transport
 from .client import (
     CallObserver,
+    Instrumentation,
     Page,
     Resource,
     UpstreamCall,
@@ -43,6 +47,7 @@ from .filters import (
     or_,
     sort,
 )
+from .resilience import BreakerPolicy, RetryPolicy, deadline_scope
 
 __all__ = [
     "CATEGORY",
@@ -50,13 +55,16 @@ __all__ = [
     "EVENT_PROPERTY",
     "STABLE_SORT",
     "BadRequest",
+    "BreakerPolicy",
     "CallObserver",
     "Filter",
     "Forbidden",
+    "Instrumentation",
     "NotFound",
     "Page",
     "RateLimited",
     "Resource",
+    "RetryPolicy",
     "Sort",
     "Unauthenticated",
     "UpstreamCall",
@@ -71,6 +79,7 @@ __all__ = [
     "UpstreamUnreachable",
     "and_",
     "contains",
+    "deadline_scope",
     "default_transport",
     "exact",
     "in_",

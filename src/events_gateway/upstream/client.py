@@ -101,6 +101,8 @@ class UpstreamCall:
 
 
 CallObserver: TypeAlias = Callable[[UpstreamCall], None]
+#: Given the client's ``httpx.AsyncClient``, instruments it and returns the function that undoes that.
+Instrumentation: TypeAlias = Callable[[httpx.AsyncClient], Callable[[], None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +199,17 @@ class UpstreamClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def instrument(self, instrumentation: Instrumentation) -> Callable[[], None]:
+        """Apply ``instrumentation`` to the client's own ``httpx.AsyncClient``; returns its undo function.
+
+        The one public way to reach the pool: OpenTelemetry's httpx instrumentation wraps a given
+        client's transport (its global one patches httpx's default transport, which this client never
+        uses), so a tracer needs the ``httpx.AsyncClient`` itself. Example::
+
+            uninstrument = client.instrument(instrument_upstream)
+        """
+        return instrumentation(self._http)
 
     def session(self, api_key: str, *, observer: CallObserver | None = None) -> UpstreamSession:
         """A view sending ``Authorization: Bearer <api_key>``; cheap, made once per incoming request."""
