@@ -9,7 +9,7 @@ from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.extensions.validation_cache import _get_validate_cache
 
 from events_gateway.emulator import RunningEmulator
-from events_gateway.graph.limits import QUERY_TOO_COMPLEX
+from events_gateway.graph import ErrorCode
 from events_gateway.graph.schema import DOCUMENT_CACHE_SIZE
 
 #: ``gateway_for(emulator, **settings)`` from tests/graph/conftest.py: the real schema over a real client.
@@ -54,6 +54,6 @@ async def test_limits_refuse_a_document_every_time_even_once_cached(
             parsed = parse_cache.cache_info()
             result = await gateway.run(query)
             assert result.data is None
-            assert _codes(result) == [QUERY_TOO_COMPLEX]
+            assert _codes(result) == [ErrorCode.QUERY_TOO_COMPLEX]
             if query is too_long:  # refused before the parser, cached or not, ever saw it
                 assert parse_cache.cache_info() == parsed

@@ -12,6 +12,7 @@ from events_gateway.settings import Settings
 
 def test_the_public_surface_is_exact() -> None:
     assert sorted(graph.__all__) == [
+        "ErrorCode",
         "ErrorMasking",
         "GraphContext",
         "GraphError",

@@ -16,10 +16,9 @@ from graphql import get_introspection_query, parse
 from strawberry.types import Info
 
 from events_gateway.emulator import EmulatorAdmin, RunningEmulator
-from events_gateway.graph import build_schema
+from events_gateway.graph import ErrorCode, build_schema
 from events_gateway.graph.cost import MAX_REPORTED_COST, CostModel, predict_cost
 from events_gateway.graph.limits import (
-    QUERY_TOO_COMPLEX,
     QueryLimits,
     count_tokens,
     limit_extensions,
@@ -283,7 +282,7 @@ async def assert_refused(
     assert result.errors is not None
     assert len(result.errors) == 1
     extensions: dict[str, Any] = result.errors[0].extensions
-    assert extensions["code"] == QUERY_TOO_COMPLEX
+    assert extensions["code"] == ErrorCode.QUERY_TOO_COMPLEX
     return extensions
 
 
@@ -337,7 +336,12 @@ async def test_bytes_limit_counts_utf8_bytes() -> None:
     assert size == len(query) + 1  # é takes two bytes
     await assert_passes(make_schema(max_document_bytes=size), query)
     extensions = await assert_refused(make_schema(max_document_bytes=size - 1), query)
-    assert extensions == {"code": QUERY_TOO_COMPLEX, "limit": "bytes", "bytes": size, "maxBytes": size - 1}
+    assert extensions == {
+        "code": ErrorCode.QUERY_TOO_COMPLEX,
+        "limit": "bytes",
+        "bytes": size,
+        "maxBytes": size - 1,
+    }
 
 
 async def test_tokens_limit() -> None:
@@ -345,7 +349,7 @@ async def test_tokens_limit() -> None:
     assert count_tokens(query) == 9
     await assert_passes(make_schema(max_tokens=9), query)
     extensions = await assert_refused(make_schema(max_tokens=8), query)
-    assert extensions == {"code": QUERY_TOO_COMPLEX, "limit": "tokens", "tokens": 9, "maxTokens": 8}
+    assert extensions == {"code": ErrorCode.QUERY_TOO_COMPLEX, "limit": "tokens", "tokens": 9, "maxTokens": 8}
 
 
 async def test_tokens_include_comments_and_values() -> None:
@@ -370,7 +374,7 @@ async def test_depth_limit() -> None:
     assert measure_shape(parse(README_QUERY)).depth == 7
     await assert_passes(make_schema(max_depth=7), README_QUERY)
     extensions = await assert_refused(make_schema(max_depth=6), README_QUERY)
-    assert extensions == {"code": QUERY_TOO_COMPLEX, "limit": "depth", "depth": 7, "maxDepth": 6}
+    assert extensions == {"code": ErrorCode.QUERY_TOO_COMPLEX, "limit": "depth", "depth": 7, "maxDepth": 6}
 
 
 async def test_depth_counts_through_fragments_and_inline_fragments() -> None:
@@ -409,7 +413,12 @@ async def test_aliases_count_every_spread_of_a_fragment() -> None:
     assert measure_shape(parse(query)).aliases == 7
     await assert_passes(make_schema(max_aliases=7), query)
     extensions = await assert_refused(make_schema(max_aliases=6), query)
-    assert extensions == {"code": QUERY_TOO_COMPLEX, "limit": "aliases", "aliases": 7, "maxAliases": 6}
+    assert extensions == {
+        "code": ErrorCode.QUERY_TOO_COMPLEX,
+        "limit": "aliases",
+        "aliases": 7,
+        "maxAliases": 6,
+    }
 
 
 async def test_alias_bomb_is_measured_exactly_and_refused_before_validation() -> None:
@@ -448,7 +457,7 @@ async def test_nested_introspection_lists_are_refused() -> None:
     result, calls = await run(make_schema(), query)
     assert result.data is None
     assert calls == []
-    assert result.errors[0].extensions == {"code": QUERY_TOO_COMPLEX, "limit": "introspectionDepth"}
+    assert result.errors[0].extensions == {"code": ErrorCode.QUERY_TOO_COMPLEX, "limit": "introspectionDepth"}
     assert result.errors[0].locations is not None
 
 
@@ -459,7 +468,7 @@ async def test_cost_limit_passes_at_and_refuses_above() -> None:
     await assert_passes(make_schema(max_cost=README_COST), README_QUERY)
     extensions = await assert_refused(make_schema(max_cost=README_COST - 1), README_QUERY)
     assert extensions == {
-        "code": QUERY_TOO_COMPLEX,
+        "code": ErrorCode.QUERY_TOO_COMPLEX,
         "limit": "cost",
         "cost": README_COST,
         "maxCost": README_COST - 1,
@@ -637,7 +646,7 @@ async def test_real_schema_refuses_before_any_upstream_call(
         result = await gateway.run(query)
         assert result.data is None
         assert result.errors is not None
-        assert result.errors[0].extensions["code"] == QUERY_TOO_COMPLEX
+        assert result.errors[0].extensions["code"] == ErrorCode.QUERY_TOO_COMPLEX
         assert result.errors[0].extensions["limit"] == limit
         assert gateway.contexts[-1].calls == []
         assert (await emulator_admin.stats())["total"] == 0
@@ -648,7 +657,7 @@ async def test_real_schema_refuses_before_any_upstream_call(
     assert result.data is None
     assert result.errors is not None
     assert result.errors[0].extensions == {
-        "code": QUERY_TOO_COMPLEX,
+        "code": ErrorCode.QUERY_TOO_COMPLEX,
         "limit": "cost",
         "cost": README_COST,
         "maxCost": README_COST - 1,

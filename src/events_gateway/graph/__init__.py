@@ -7,12 +7,14 @@ Example::
     result = await schema.execute("{ eventCategories { nodes { title } } }", context_value=context)
 """
 
+from .codes import ErrorCode
 from .context import GraphContext, make_context
 from .errors import GraphError, InvalidInput, MissingKey, MissingObject
 from .masking import ErrorMasking
 from .schema import build_schema
 
 __all__ = [
+    "ErrorCode",
     "ErrorMasking",
     "GraphContext",
     "GraphError",

@@ -41,10 +41,10 @@ from graphql.validation.rules.max_introspection_depth_rule import MaxIntrospecti
 from strawberry.extensions import SchemaExtension
 
 from ..settings import Settings, SettingsError
+from .codes import ErrorCode
 from .cost import CostModel, predict_cost
 
 __all__ = [
-    "QUERY_TOO_COMPLEX",
     "DocumentShape",
     "QueryLimits",
     "QueryLimitsExtension",
@@ -53,8 +53,6 @@ __all__ = [
     "limit_extensions",
     "measure_shape",
 ]
-
-QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 BYTES_MESSAGE = "The document is {bytes} bytes long; the limit is {maxBytes}. Send a shorter document."
 TOKENS_MESSAGE = "The document has {tokens} tokens; the limit is {maxTokens}. Send a shorter document."
@@ -78,7 +76,7 @@ class QueryTooComplex(GraphQLError):
     def __init__(self, limit: str, message: str, figures: Mapping[str, int]) -> None:
         super().__init__(
             message.format(**figures),
-            extensions={"code": QUERY_TOO_COMPLEX, "limit": limit, **figures},
+            extensions={"code": ErrorCode.QUERY_TOO_COMPLEX, "limit": limit, **figures},
         )
 
 
