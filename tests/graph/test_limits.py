@@ -32,7 +32,6 @@ from events_gateway.settings import (
     DEFAULT_MAX_DOCUMENT_BYTES,
     DEFAULT_MAX_TOKENS,
     Settings,
-    SettingsError,
 )
 
 #: The nested demo query of the README, word for word.
@@ -621,11 +620,6 @@ def test_limits_come_from_the_environment() -> None:
         7,
     )
     assert limits.cost_model.page_size == 25
-
-
-def test_a_limit_must_be_positive() -> None:
-    with pytest.raises(SettingsError, match="max_cost"):
-        limit_extensions(Settings().with_(max_cost=0))
 
 
 async def test_each_request_gets_its_own_extension() -> None:

@@ -40,7 +40,7 @@ from graphql import (
 from graphql.validation.rules.max_introspection_depth_rule import MaxIntrospectionDepthRule
 from strawberry.extensions import SchemaExtension
 
-from ..settings import Settings, SettingsError
+from ..settings import Settings
 from .codes import ErrorCode
 from .cost import CostModel, predict_cost
 
@@ -82,7 +82,7 @@ class QueryTooComplex(GraphQLError):
 
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
-    """The bounds one schema enforces, read once from ``Settings``.
+    """The bounds one schema enforces, read once from ``Settings`` (which checks that each is positive).
 
     Attributes:
         max_depth: fields on the longest path from the operation down (``{ a { b } }`` is 2).
@@ -99,11 +99,6 @@ class QueryLimits:
     max_bytes: int
     max_cost: int
     cost_model: CostModel
-
-    def __post_init__(self) -> None:
-        for name in ("max_depth", "max_aliases", "max_tokens", "max_bytes", "max_cost"):
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{name} must be positive")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QueryLimits:
