@@ -30,16 +30,16 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from ._errors import SettingsError as SettingsError  # the public spelling: events_gateway.settings
-from .upstream.client import BASE_URL_RULE, is_base_url
+from .upstream import BASE_URL_RULE, is_base_url
 
 # The upstream package's own defaults, named after the fields they serve.
-from .upstream.client import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
-from .upstream.client import DEFAULT_MAX_CONNECTIONS as DEFAULT_MAX_CONNECTIONS
-from .upstream.client import DEFAULT_TIMEOUT as DEFAULT_UPSTREAM_TIMEOUT
-from .upstream.resilience import DEFAULT_COOLDOWN as DEFAULT_BREAKER_COOLDOWN
-from .upstream.resilience import DEFAULT_FAILURE_THRESHOLD as DEFAULT_BREAKER_FAILURE_THRESHOLD
-from .upstream.resilience import DEFAULT_MAX_ATTEMPTS as DEFAULT_RETRY_MAX_ATTEMPTS
-from .upstream.resilience import DEFAULT_REQUEST_DEADLINE as DEFAULT_REQUEST_DEADLINE
+from .upstream import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
+from .upstream import DEFAULT_COOLDOWN as DEFAULT_BREAKER_COOLDOWN
+from .upstream import DEFAULT_FAILURE_THRESHOLD as DEFAULT_BREAKER_FAILURE_THRESHOLD
+from .upstream import DEFAULT_MAX_ATTEMPTS as DEFAULT_RETRY_MAX_ATTEMPTS
+from .upstream import DEFAULT_MAX_CONNECTIONS as DEFAULT_MAX_CONNECTIONS
+from .upstream import DEFAULT_REQUEST_DEADLINE as DEFAULT_REQUEST_DEADLINE
+from .upstream import DEFAULT_TIMEOUT as DEFAULT_UPSTREAM_TIMEOUT
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000

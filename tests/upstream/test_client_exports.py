@@ -14,6 +14,16 @@ EXPECTED = {
     "UpstreamCall",
     "CallObserver",
     "default_transport",
+    "is_base_url",
+    "BASE_URL_RULE",
+    # the defaults the gateway's settings take
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_REQUEST_DEADLINE",
+    "DEFAULT_FAILURE_THRESHOLD",
+    "DEFAULT_COOLDOWN",
     # the errors
     "UpstreamError",
     "UpstreamUnreachable",

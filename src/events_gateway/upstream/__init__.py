@@ -6,6 +6,10 @@ internal (envelope parsing, the exception boundary, the aiohttp transport).
 
 from ._transport import default_transport
 from .client import (
+    BASE_URL_RULE,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_TIMEOUT,
     CallObserver,
     Page,
     Resource,
@@ -13,6 +17,7 @@ from .client import (
     UpstreamClient,
     UpstreamSession,
     UpstreamSettings,
+    is_base_url,
 )
 from .errors import (
     BadRequest,
@@ -43,9 +48,23 @@ from .filters import (
     or_,
     sort,
 )
+from .resilience import (
+    DEFAULT_COOLDOWN,
+    DEFAULT_FAILURE_THRESHOLD,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_REQUEST_DEADLINE,
+)
 
 __all__ = [
+    "BASE_URL_RULE",
     "CATEGORY",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_COOLDOWN",
+    "DEFAULT_FAILURE_THRESHOLD",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_REQUEST_DEADLINE",
+    "DEFAULT_TIMEOUT",
     "EVENT",
     "EVENT_PROPERTY",
     "STABLE_SORT",
@@ -74,6 +93,7 @@ __all__ = [
     "default_transport",
     "exact",
     "in_",
+    "is_base_url",
     "is_set",
     "not_",
     "or_",
