@@ -6,7 +6,7 @@ so a bad one fails at construction (``Settings(max_cost=0)`` included), with a `
 message names the environment variable and the value: ``EVENTS_GATEWAY_MAX_COST must be a positive
 integer, got 0``.
 
-Adding a setting takes four lines here and one in the README:
+Adding a setting touches four places here and one in the README:
 
 1. a ``DEFAULT_<FIELD>`` constant below (a literal ``True``/``False`` will do for a switch), or an import
    of the default from the module that owns the behaviour, as for the upstream's; never restate one;
@@ -74,7 +74,7 @@ DEFAULT_UPSTREAM_PLAN: Literal["auto", "on", "off"] = "auto"
 Batching = Literal["catalog", "per-parent"]
 LogFormat = Literal["json", "text"]
 UpstreamPlan = Literal["auto", "on", "off"]
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 #: Fields that must be positive integers, and positive numbers (seconds).
 _POSITIVE_INTEGERS = (
@@ -189,7 +189,7 @@ class Settings:
         )
         require("batching", self.batching in get_args(Batching), _one_of(get_args(Batching)))
         require("log_format", self.log_format in get_args(LogFormat), _one_of(get_args(LogFormat)))
-        require("log_level", self.log_level.upper() in LOG_LEVELS, _one_of(LOG_LEVELS))
+        require("log_level", self.log_level.upper() in _LOG_LEVELS, _one_of(_LOG_LEVELS))
         require(
             "upstream_plan", self.upstream_plan in get_args(UpstreamPlan), _one_of(get_args(UpstreamPlan))
         )

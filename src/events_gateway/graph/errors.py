@@ -34,7 +34,7 @@ from typing import Any, Final
 
 from graphql import GraphQLError
 
-from ..upstream.errors import (
+from ..upstream import (
     BadRequest,
     Forbidden,
     NotFound,
