@@ -39,7 +39,7 @@ class ErrorCode(enum.StrEnum):
     # --- the caller's key and rights ------------------------------------------------------------------
     UNAUTHENTICATED = (
         "UNAUTHENTICATED",
-        "The request carries no API key and the gateway has none configured, or the upstream refused "
+        "The request carries no API key and the gateway has none to lend it, or the upstream refused "
         "the key (unknown, revoked or malformed).",
         "An API key is required: send 'Authorization: Bearer <key>'.",
     )
@@ -146,6 +146,12 @@ class ErrorCode(enum.StrEnum):
         "PAYLOAD_TOO_LARGE",
         "The request body is over the server's size bound; HTTP 413.",
         "The request body is larger than this server accepts.",
+    )
+    MISDIRECTED_REQUEST = (
+        "MISDIRECTED_REQUEST",
+        "The Host header names a host the gateway does not answer for (DNS-rebinding protection); "
+        "HTTP 421 on every route.",
+        "This gateway does not answer for the host this request names.",
     )
 
     # --- the gateway itself ---------------------------------------------------------------------------
