@@ -11,7 +11,7 @@ from strawberry.extensions.validation_cache import _get_validate_cache
 from strawberry.types import ExecutionResult
 
 from events_gateway.emulator import RunningEmulator
-from events_gateway.graph.limits import QUERY_TOO_COMPLEX
+from events_gateway.graph import ErrorCode
 from events_gateway.graph.schema import DOCUMENT_CACHE_SIZE
 
 from .conftest import GatewayFor
@@ -57,6 +57,6 @@ async def test_limits_refuse_a_document_every_time_even_once_cached(
             parsed = parse_cache.cache_info()
             result = await gateway.run(query)
             assert result.data is None
-            assert _codes(result) == [QUERY_TOO_COMPLEX]
+            assert _codes(result) == [ErrorCode.QUERY_TOO_COMPLEX]
             if query is too_long:  # refused before the parser, cached or not, ever saw it
                 assert parse_cache.cache_info() == parsed

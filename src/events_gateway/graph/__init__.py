@@ -7,25 +7,14 @@ Example::
     result = await schema.execute("{ eventCategories { nodes { title } } }", context_value=context)
 """
 
+from .codes import ErrorCode
 from .context import GraphContext, make_context
-from .errors import (
-    BAD_USER_INPUT,
-    INTERNAL_MESSAGE,
-    INTERNAL_SERVER_ERROR,
-    UNAUTHENTICATED,
-    GraphError,
-    InvalidInput,
-    MissingKey,
-    MissingObject,
-)
+from .errors import GraphError, InvalidInput, MissingKey, MissingObject
 from .masking import ErrorMasking
 from .schema import build_schema
 
 __all__ = [
-    "BAD_USER_INPUT",
-    "INTERNAL_MESSAGE",
-    "INTERNAL_SERVER_ERROR",
-    "UNAUTHENTICATED",
+    "ErrorCode",
     "ErrorMasking",
     "GraphContext",
     "GraphError",

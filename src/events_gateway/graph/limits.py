@@ -40,11 +40,11 @@ from graphql import (
 from graphql.validation.rules.max_introspection_depth_rule import MaxIntrospectionDepthRule
 from strawberry.extensions import SchemaExtension
 
-from ..settings import Settings, SettingsError
+from ..settings import Settings
+from .codes import ErrorCode
 from .cost import CostModel, predict_cost
 
 __all__ = [
-    "QUERY_TOO_COMPLEX",
     "DocumentShape",
     "QueryLimits",
     "QueryLimitsExtension",
@@ -53,8 +53,6 @@ __all__ = [
     "limit_extensions",
     "measure_shape",
 ]
-
-QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 BYTES_MESSAGE = "The document is {bytes} bytes long; the limit is {maxBytes}. Send a shorter document."
 TOKENS_MESSAGE = "The document has {tokens} tokens; the limit is {maxTokens}. Send a shorter document."
@@ -78,13 +76,13 @@ class QueryTooComplex(GraphQLError):
     def __init__(self, limit: str, message: str, figures: Mapping[str, int]) -> None:
         super().__init__(
             message.format(**figures),
-            extensions={"code": QUERY_TOO_COMPLEX, "limit": limit, **figures},
+            extensions={"code": ErrorCode.QUERY_TOO_COMPLEX, "limit": limit, **figures},
         )
 
 
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
-    """The bounds one schema enforces, read once from ``Settings``.
+    """The bounds one schema enforces, read once from ``Settings`` (which checks that each is positive).
 
     Attributes:
         max_depth: fields on the longest path from the operation down (``{ a { b } }`` is 2).
@@ -101,11 +99,6 @@ class QueryLimits:
     max_bytes: int
     max_cost: int
     cost_model: CostModel
-
-    def __post_init__(self) -> None:
-        for name in ("max_depth", "max_aliases", "max_tokens", "max_bytes", "max_cost"):
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{name} must be positive")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QueryLimits:

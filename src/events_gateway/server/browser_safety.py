@@ -29,8 +29,8 @@ import yarl
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from ..graph import UNAUTHENTICATED
-from .errors import MISDIRECTED_REQUEST, RequestRefused, error_body
+from ..graph import ErrorCode
+from .errors import RequestRefused, error_body
 from .hosts import normal_name, split_host
 from .keys import HOST_RULE_KEY
 from .request_id import ensure_request_id
@@ -69,7 +69,9 @@ async def host_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """421 for a ``Host`` the gateway does not answer for, before any route (or preflight) runs."""
     if request.app[HOST_RULE_KEY].serves(request.headers.get(hdrs.HOST)):
         return await handler(request)
-    body = error_body(MISDIRECTED_MESSAGE, code=MISDIRECTED_REQUEST, request_id=ensure_request_id(request))
+    body = error_body(
+        MISDIRECTED_MESSAGE, code=ErrorCode.MISDIRECTED_REQUEST, request_id=ensure_request_id(request)
+    )
     return web.json_response(body, status=421, headers={hdrs.CACHE_CONTROL: "no-store"})
 
 
@@ -94,7 +96,9 @@ def caller_key(request: web.Request, fallback: str | None) -> str | None:
         return None
     refusal = _refusal(request)
     if refusal is not None:
-        raise RequestRefused(401, UNAUTHENTICATED, refusal, headers={hdrs.WWW_AUTHENTICATE: "Bearer"})
+        raise RequestRefused(
+            401, ErrorCode.UNAUTHENTICATED, refusal, headers={hdrs.WWW_AUTHENTICATE: "Bearer"}
+        )
     return fallback
 
 

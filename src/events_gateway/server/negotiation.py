@@ -19,17 +19,14 @@ from typing import Final
 
 import mimeparse
 
-from .errors import NOT_ACCEPTABLE, UNSUPPORTED_MEDIA_TYPE, RequestRefused
+from ..graph import ErrorCode
+from .errors import RequestRefused
 
 GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
 APPLICATION_JSON: Final = "application/json"
 #: Least wanted first: ``mimeparse.best_match`` settles a tie in favour of the later entry.
 RESPONSE_TYPES: Final = (APPLICATION_JSON, GRAPHQL_RESPONSE_JSON)
 
-NOT_ACCEPTABLE_MESSAGE: Final = (
-    "The Accept header admits no type this endpoint answers in; accept "
-    "application/graphql-response+json or application/json."
-)
 UNSUPPORTED_MEDIA_TYPE_MESSAGE: Final = (
     "Send the request body as JSON with 'Content-Type: application/json' (UTF-8); got {got}."
 )
@@ -52,7 +49,7 @@ def response_media_type(accept: str | None) -> str:
     except ValueError:  # a range mimeparse cannot read (e.g. "json"); the header admits nothing we know
         chosen = ""
     if not chosen:
-        raise RequestRefused(406, NOT_ACCEPTABLE, NOT_ACCEPTABLE_MESSAGE)
+        raise RequestRefused(406, ErrorCode.NOT_ACCEPTABLE)
     return chosen
 
 
@@ -61,7 +58,7 @@ def check_request_body_type(content_type: str | None) -> None:
     got = repr(content_type) if content_type else "no Content-Type"
     refused = RequestRefused(
         415,
-        UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         UNSUPPORTED_MEDIA_TYPE_MESSAGE.format(got=got),
         headers={"Accept-Post": f"{APPLICATION_JSON}; charset=utf-8"},
     )

@@ -26,6 +26,7 @@ from aiohttp.typedefs import Handler
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
+from ..graph import ErrorCode
 from ..observability import (
     ACCESS_LOGGER,
     CONTENT_TYPE,
@@ -68,10 +69,10 @@ def outcome_of(errors: list[GraphQLError] | None) -> str:
     if isinstance(code, str) and code:
         return code
     if isinstance(first, GraphQLSyntaxError):
-        return "GRAPHQL_PARSE_FAILED"
+        return ErrorCode.GRAPHQL_PARSE_FAILED
     if first.path is None:
-        return "GRAPHQL_VALIDATION_FAILED"
-    return "INTERNAL_SERVER_ERROR"
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED
+    return ErrorCode.INTERNAL_SERVER_ERROR
 
 
 class OperationObserver(SchemaExtension):

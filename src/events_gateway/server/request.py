@@ -17,7 +17,8 @@ from typing import Any, Final
 import orjson
 from strawberry.http import GraphQLRequestData
 
-from .errors import BAD_REQUEST, RequestRefused
+from ..graph import ErrorCode
+from .errors import RequestRefused
 
 NOT_JSON: Final = "The request body is not valid JSON (UTF-8): {detail}."
 NOT_AN_OBJECT: Final = (
@@ -37,7 +38,7 @@ PARAMETERS: Final = ("query", "operationName", "variables", "extensions")
 
 
 def refuse(message: str) -> RequestRefused:
-    return RequestRefused(400, BAD_REQUEST, message)
+    return RequestRefused(400, ErrorCode.BAD_REQUEST, message)
 
 
 def parameters_from_body(body: bytes) -> GraphQLRequestData:

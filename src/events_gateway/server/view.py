@@ -28,19 +28,12 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from ..graph import GraphContext, make_context
+from ..graph import ErrorCode, GraphContext, make_context
 from ..settings import Settings
 from ..upstream import deadline_scope
 from .browser_safety import caller_key
 from .caching import add_cache_headers
-from .errors import (
-    BAD_REQUEST,
-    METHOD_NOT_ALLOWED,
-    NOT_FOUND,
-    PAYLOAD_TOO_LARGE,
-    RequestRefused,
-    error_body,
-)
+from .errors import RequestRefused, error_body
 from .graphiql import GraphiQLPage
 from .keys import CLIENT_KEY
 from .negotiation import (
@@ -52,12 +45,7 @@ from .negotiation import (
 from .persisted_queries import PersistedQueriesView
 from .request import parameters_from_body, parameters_from_query_string
 from .request_id import ensure_request_id
-from .response import (
-    GRAPHQL_VALIDATION_FAILED,
-    OPERATION_RESOLUTION_FAILURE,
-    response_body,
-    status_for,
-)
+from .response import response_body, status_for
 
 #: The media type chosen for this request's answer (absent while the GraphiQL page is being served).
 MEDIA_TYPE_KEY = web.RequestKey("media_type", str)
@@ -106,7 +94,9 @@ class GatewayView(PersistedQueriesView):
             body = await request.get_body()
         except web.HTTPRequestEntityTooLarge:
             limit = cast(web.Request, request.request).client_max_size  # type: ignore[attr-defined]
-            raise RequestRefused(413, PAYLOAD_TOO_LARGE, TOO_LARGE_MESSAGE.format(limit=limit)) from None
+            raise RequestRefused(
+                413, ErrorCode.PAYLOAD_TOO_LARGE, TOO_LARGE_MESSAGE.format(limit=limit)
+            ) from None
         return parameters_from_body(body)
 
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
@@ -151,23 +141,27 @@ class GatewayView(PersistedQueriesView):
         cause = exc.__cause__
         if isinstance(cause, InvalidOperationTypeError) and request.method == hdrs.METH_GET:
             # "the server MUST respond with error status code 405 (Method Not Allowed) and halt execution"
-            return RequestRefused(405, METHOD_NOT_ALLOWED, exc.reason, headers={"Allow": hdrs.METH_POST})
+            return RequestRefused(
+                405, ErrorCode.METHOD_NOT_ALLOWED, exc.reason, headers={"Allow": hdrs.METH_POST}
+            )
         if isinstance(cause, InvalidOperationTypeError | CannotGetOperationTypeError):
             # A GraphQL request error in a well-formed request: 200 under application/json, 400 otherwise.
             code = (
-                OPERATION_RESOLUTION_FAILURE
+                ErrorCode.OPERATION_RESOLUTION_FAILURE
                 if isinstance(cause, CannotGetOperationTypeError)
-                else GRAPHQL_VALIDATION_FAILED
+                else ErrorCode.GRAPHQL_VALIDATION_FAILED
             )
             status = 200 if request.get(MEDIA_TYPE_KEY) == APPLICATION_JSON else 400
             return RequestRefused(status, code, exc.reason)
         if isinstance(cause, MissingQueryError):
-            return RequestRefused(400, BAD_REQUEST, MISSING_QUERY_MESSAGE)
+            return RequestRefused(400, ErrorCode.BAD_REQUEST, MISSING_QUERY_MESSAGE)
         if exc.status_code == 404:
-            return RequestRefused(404, NOT_FOUND, exc.reason)
+            return RequestRefused(404, ErrorCode.NOT_FOUND, exc.reason)
         if exc.status_code == 405:
-            return RequestRefused(405, METHOD_NOT_ALLOWED, exc.reason, headers={"Allow": "GET, POST"})
-        return RequestRefused(400, BAD_REQUEST, exc.reason)
+            return RequestRefused(
+                405, ErrorCode.METHOD_NOT_ALLOWED, exc.reason, headers={"Allow": "GET, POST"}
+            )
+        return RequestRefused(400, ErrorCode.BAD_REQUEST, exc.reason)
 
     def _refusal(self, request: web.Request, refused: RequestRefused) -> web.Response:
         body = error_body(refused.message, code=refused.code, request_id=ensure_request_id(request))

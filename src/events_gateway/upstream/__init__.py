@@ -9,6 +9,10 @@ building, the circuit breaker and the deadline behind ``resilience``).
 
 from ._transport import default_transport
 from .client import (
+    BASE_URL_RULE,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_TIMEOUT,
     CallObserver,
     Instrumentation,
     Page,
@@ -17,6 +21,7 @@ from .client import (
     UpstreamClient,
     UpstreamSession,
     UpstreamSettings,
+    is_base_url,
 )
 from .errors import (
     BadRequest,
@@ -47,10 +52,26 @@ from .filters import (
     or_,
     sort,
 )
-from .resilience import BreakerPolicy, RetryPolicy, deadline_scope
+from .resilience import (
+    DEFAULT_COOLDOWN,
+    DEFAULT_FAILURE_THRESHOLD,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_REQUEST_DEADLINE,
+    BreakerPolicy,
+    RetryPolicy,
+    deadline_scope,
+)
 
 __all__ = [
+    "BASE_URL_RULE",
     "CATEGORY",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_COOLDOWN",
+    "DEFAULT_FAILURE_THRESHOLD",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_REQUEST_DEADLINE",
+    "DEFAULT_TIMEOUT",
     "EVENT",
     "EVENT_PROPERTY",
     "STABLE_SORT",
@@ -83,6 +104,7 @@ __all__ = [
     "default_transport",
     "exact",
     "in_",
+    "is_base_url",
     "is_set",
     "not_",
     "or_",

@@ -40,7 +40,7 @@ from urllib.parse import parse_qsl
 import httpx
 import orjson
 
-from ..settings import SettingsError
+from .._errors import SettingsError
 from ._envelope import EnvelopeError, normalise_id, normalise_resource, parse_page, path_id
 from ._exceptions import (
     FIELD_ERROR_STATUSES,
@@ -63,9 +63,13 @@ logger = logging.getLogger("events_gateway.upstream")
 #: list shape's ``parent_id``) are hyphenated lower-case UUID strings or ``None``; other keys as sent.
 Resource: TypeAlias = dict[str, Any]
 
+#: Seconds for one call (read, write and pool), and to open a connection.
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONNECT_TIMEOUT = 3.0
+#: The process-wide pool: this many calls run at once unqueued.
 DEFAULT_MAX_CONNECTIONS = 100
+#: What a base URL must be, worded to follow "must be" in an error message.
+BASE_URL_RULE = "an http:// or https:// URL with a host and no query or fragment"
 USER_AGENT = "events-gateway/0.1"
 
 #: Sent on every request. Sessions build ``httpx.Request`` objects with these already merged, which
@@ -126,18 +130,22 @@ class UpstreamSettings:
     breaker: BreakerPolicy | None = field(default_factory=BreakerPolicy)
 
     def __post_init__(self) -> None:
-        try:
-            url = httpx.URL(self.base_url)
-        except httpx.InvalidURL as exc:
-            raise SettingsError(f"EVENTS_API_URL={self.base_url!r} is not a URL") from exc
-        if url.scheme not in ("http", "https") or not url.host:
-            raise SettingsError(f"EVENTS_API_URL={self.base_url!r} must be an http:// or https:// URL")
-        if url.query or url.fragment:
-            raise SettingsError(f"EVENTS_API_URL={self.base_url!r} must not carry a query or fragment")
-        if self.timeout <= 0 or self.connect_timeout <= 0:
-            raise SettingsError("upstream timeouts must be positive")
-        if self.max_connections <= 0:
-            raise SettingsError("max_connections must be positive")
+        # The gateway's ``Settings`` checks the same values under their variables' names first; these
+        # guard a client built without it.
+        if not is_base_url(self.base_url):
+            raise SettingsError(f"base_url must be {BASE_URL_RULE}, got {self.base_url!r}")
+        for name in ("timeout", "connect_timeout", "max_connections"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name} must be a positive number, got {getattr(self, name)!r}")
+
+
+def is_base_url(url: str) -> bool:
+    """Whether ``url`` can be the upstream's API root: :data:`BASE_URL_RULE`."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host) and not (parsed.query or parsed.fragment)
 
 
 class _NoCookies(httpx.Cookies):
