@@ -14,6 +14,12 @@ EXPECTED = {
     "UpstreamCall",
     "CallObserver",
     "default_transport",
+    # the paging engine
+    "Pager",
+    "PagingLimits",
+    "PageFetcher",
+    "PageSizeMemo",
+    "CapReached",
     # the errors
     "UpstreamError",
     "UpstreamUnreachable",

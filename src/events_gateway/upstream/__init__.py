@@ -1,4 +1,5 @@
-"""The upstream part: a typed async client of the Secoda Events REST API, its errors and filter builders.
+"""The upstream part: a typed async client of the Secoda Events REST API, its errors, filter builders and
+the paging engine that reads whole lists and windows of them.
 
 Everything the rest of the gateway may use is listed in ``__all__``; the ``_``-prefixed modules are
 internal (envelope parsing, the exception boundary, the aiohttp transport).
@@ -8,6 +9,7 @@ from ._transport import default_transport
 from .client import (
     CallObserver,
     Page,
+    PageSizeMemo,
     Resource,
     UpstreamCall,
     UpstreamClient,
@@ -43,6 +45,7 @@ from .filters import (
     or_,
     sort,
 )
+from .paging import CapReached, PageFetcher, Pager, PagingLimits
 
 __all__ = [
     "CATEGORY",
@@ -51,10 +54,15 @@ __all__ = [
     "STABLE_SORT",
     "BadRequest",
     "CallObserver",
+    "CapReached",
     "Filter",
     "Forbidden",
     "NotFound",
     "Page",
+    "PageFetcher",
+    "PageSizeMemo",
+    "Pager",
+    "PagingLimits",
     "RateLimited",
     "Resource",
     "Sort",
