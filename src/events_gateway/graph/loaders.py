@@ -60,7 +60,6 @@ class Loaders:
         self, *, session: UpstreamSession | None, settings: Settings, loop: asyncio.AbstractEventLoop
     ) -> None:
         self._session = session
-        self.settings = settings
         self.store = RequestStore()
         self._planner = Planner(self.store)
         self._batching = batching_for(settings, session) if session is not None else None
