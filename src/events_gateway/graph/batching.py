@@ -48,7 +48,7 @@ class Batching(Protocol):
         ...
 
     async def children(self, batch: ChildBatch) -> list[list[Resource] | Exception]:
-        """Each parent's children in ``batch`` (in ``batch.parents`` order), each list in the stable order."""
+        """Each parent's children in ``batch`` (in ``batch.parents`` order), each in the list's order."""
         ...
 
     def list_pages(self, query: ListQuery) -> PageFetcher:
@@ -70,7 +70,7 @@ def batching_for(settings: Settings, session: UpstreamSession) -> Batching:
     return per_parent if settings.batching == "per-parent" else CatalogBatching(pager, per_parent)
 
 
-async def settle(jobs: Sequence[Awaitable[T]]) -> list[T | Exception]:
+async def _settle(jobs: Sequence[Awaitable[T]]) -> list[T | Exception]:
     """Run ``jobs`` at once; each one's failure stays its own (a loader hands it to its keys alone)."""
     outcomes = await asyncio.gather(*jobs, return_exceptions=True)
     for outcome in outcomes:
@@ -90,7 +90,7 @@ class PerParentBatching:
         self._session = pager.session
 
     async def by_ids(self, ids: Sequence[str]) -> list[Resource | Exception | None]:
-        return await settle([self._get_one(resource_id) for resource_id in ids])
+        return await _settle([self._get_one(resource_id) for resource_id in ids])
 
     async def _get_one(self, resource_id: str) -> Resource | None:
         try:
@@ -99,7 +99,7 @@ class PerParentBatching:
             return None
 
     async def children(self, batch: ChildBatch) -> list[list[Resource] | Exception]:
-        return await settle([self.children_of(batch, parent_id) for parent_id in batch.parents])
+        return await _settle([self.children_of(batch, parent_id) for parent_id in batch.parents])
 
     async def children_of(self, batch: ChildBatch, parent_id: str) -> list[Resource]:
         """One parent's children through its own route, which has no cap."""
@@ -137,7 +137,7 @@ class CatalogBatching:
     async def by_ids(self, ids: Sequence[str]) -> list[Resource | Exception | None]:
         pager = self.pager
         chunks = pager.chunks(ids, lambda chunk: in_("id", chunk), bound=lambda _: 1)
-        batches = await settle([pager.catalog(in_("id", chunk), len(chunk)) for chunk in chunks])
+        batches = await _settle([pager.catalog(in_("id", chunk), len(chunk)) for chunk in chunks])
         by_id: dict[str, Resource | Exception] = {}
         for chunk, batch in zip(chunks, batches, strict=True):
             if isinstance(batch, Exception):  # only this chunk's lookups fail
@@ -154,7 +154,7 @@ class CatalogBatching:
             bound=batch.bound,
             sort=batch.spec.catalog_sort(),
         )
-        outcomes = await settle([self._chunk(batch, chunk) for chunk in chunks])
+        outcomes = await _settle([self._chunk(batch, chunk) for chunk in chunks])
         found: dict[str, list[Resource] | Exception] = {}
         for chunk, outcome in zip(chunks, outcomes, strict=True):
             if isinstance(outcome, Exception):  # only this chunk's parents fail; the others still answer

@@ -17,11 +17,14 @@ list" and get resources back.
 One ``Pager`` serves one session (one caller's key). The page size it plans with is learned from the
 answers and kept by the client (``UpstreamClient.page_size_memo``), since it is no caller's data.
 
-Example, the events of some categories::
+Example, the events of some categories, each category's count unknown::
+
+    def events_of(part: list[str]) -> Filter:
+        return and_(exact("type", EVENT), in_("parent_id", part))
 
     pager = Pager(session, PagingLimits(page_size_hint=50, max_url_bytes=8_000, catalog_cap=10_000))
-    for chunk in pager.chunks(ids, lambda part: and_(exact("type", EVENT), in_("parent_id", part))):
-        events = await pager.catalog(and_(exact("type", EVENT), in_("parent_id", chunk)), expected=None)
+    for chunk in pager.chunks(ids, events_of, bound=lambda _: None):
+        events = await pager.catalog(events_of(chunk), expected=None)
 """
 
 from __future__ import annotations
