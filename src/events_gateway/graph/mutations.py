@@ -20,7 +20,7 @@ from .inputs import (
     UpdateResourceInput,
     check_id,
 )
-from .loaders import kind_of
+from .kinds import kind_of
 from .types import DeletePayload, Event, EventCategory, EventProperty, Info
 
 _NAMES = {CATEGORY: "event category", EVENT: "event"}

@@ -1,4 +1,4 @@
-"""Relay-style connections over offsets: opaque cursors, ``first``/``after`` checks, and page planning.
+"""Relay-style connections over offsets: opaque cursors, ``first``/``after`` checks, and slicing.
 
 A cursor is the base64 of ``offset:<n>``: clients must treat it as opaque, and the gateway can map it
 onto the upstream's page numbers without remembering anything between requests.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
@@ -60,12 +59,6 @@ class Window:
             raise InvalidInput("first", f"Must be at most {settings.max_first}.")
         offset = 0 if after is None else decode_cursor(after) + 1
         return cls(offset=offset, first=first)
-
-    def pages(self, page_size: int) -> range:
-        """The 1-based upstream page numbers that hold this window (at least one, for the count)."""
-        first_page = self.offset // page_size + 1
-        last_page = max(first_page, math.ceil(self.end / page_size))
-        return range(first_page, last_page + 1)
 
 
 @strawberry.type(description="Where a connection's slice sits in the whole list.")

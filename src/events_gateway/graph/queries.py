@@ -10,13 +10,12 @@ import strawberry
 from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, Resource
 from .errors import MissingObject
 from .inputs import EventFilter, EventPropertyFilter, check_id
-from .loaders import ListQuery, kind_of
+from .kinds import KIND_NAMES, kind_of
+from .lists import ListQuery, ListSpec
 from .pagination import Connection, Window, make_connection
 from .types import Event, EventCategory, EventProperty, Info
 
 T = TypeVar("T")
-
-_NAMES = {CATEGORY: "event category", EVENT: "event", EVENT_PROPERTY: "event property"}
 
 
 async def _list(
@@ -34,7 +33,7 @@ async def lookup(info: Info, kind: str, object_id: strawberry.ID) -> Resource | 
     resource_id = check_id(object_id, "id")
     resource = await info.context.loaders.by_id.load(resource_id)
     if resource is None:
-        raise MissingObject(_NAMES[kind], resource_id)
+        raise MissingObject(KIND_NAMES[kind], resource_id)
     return resource if kind_of(resource) == kind else None
 
 
@@ -45,7 +44,9 @@ def _optional_id(value: strawberry.ID | None, field: str) -> str | None:
 async def resolve_event_categories(
     info: Info, title: str | None = None, first: int | None = None, after: str | None = None
 ) -> Connection[EventCategory]:
-    return await _list(info, ListQuery(CATEGORY, title=title), first, after, EventCategory.from_resource)
+    return await _list(
+        info, ListQuery(CATEGORY, ListSpec(title=title)), first, after, EventCategory.from_resource
+    )
 
 
 async def resolve_event_category(info: Info, id: strawberry.ID) -> EventCategory | None:
@@ -59,7 +60,7 @@ async def resolve_events(
     given = filter or EventFilter()
     query = ListQuery(
         EVENT,
-        title=given.title,
+        ListSpec(title=given.title),
         parent_id=_optional_id(given.category_id, "categoryId"),
         integration_id=_optional_id(given.integration_id, "integrationId"),
     )
@@ -77,7 +78,7 @@ async def resolve_event_properties(
     given = filter or EventPropertyFilter()
     query = ListQuery(
         EVENT_PROPERTY,
-        title=given.title,
+        ListSpec(title=given.title),
         parent_id=_optional_id(given.event_id, "eventId"),
         integration_id=_optional_id(given.integration_id, "integrationId"),
     )

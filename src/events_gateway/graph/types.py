@@ -23,7 +23,8 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, Resource
 from .context import GraphContext
-from .loaders import kind_of
+from .kinds import kind_of
+from .lists import ListSpec
 from .pagination import Connection, Window, slice_connection
 
 Info = strawberry.Info[GraphContext, None]
@@ -291,7 +292,7 @@ async def _category_events(
     after: str | None = None,
 ) -> Connection[Event] | None:
     window = Window.from_args(first, after, info.context.settings)
-    children = await info.context.loaders.children(EVENT, str(root.id), title)
+    children = await info.context.loaders.children(EVENT, str(root.id), ListSpec(title=title))
     return slice_connection(children, window, Event.from_resource)
 
 
@@ -299,7 +300,7 @@ async def _event_properties(
     root: Event, info: Info, title: str | None = None, first: int | None = None, after: str | None = None
 ) -> Connection[EventProperty] | None:
     window = Window.from_args(first, after, info.context.settings)
-    children = await info.context.loaders.children(EVENT_PROPERTY, str(root.id), title)
+    children = await info.context.loaders.children(EVENT_PROPERTY, str(root.id), ListSpec(title=title))
     return slice_connection(children, window, EventProperty.from_resource)
 
 

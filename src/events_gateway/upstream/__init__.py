@@ -1,5 +1,6 @@
 """The upstream part: a typed async client of the Secoda Events REST API, its errors, filter builders and
-resilience policies (retries, circuit breaker, the per-request deadline).
+resilience policies (retries, circuit breaker, the per-request deadline) and the paging engine that reads
+whole lists and windows of them.
 
 Everything the rest of the gateway may use is listed in ``__all__`` and imported from here, never from
 the modules (an import contract in ``pyproject.toml`` holds to that). The ``_``-prefixed modules are
@@ -16,6 +17,7 @@ from .client import (
     CallObserver,
     Instrumentation,
     Page,
+    PageSizeMemo,
     Resource,
     UpstreamCall,
     UpstreamClient,
@@ -52,6 +54,7 @@ from .filters import (
     or_,
     sort,
 )
+from .paging import CapReached, PageFetcher, Pager, PagingLimits
 from .resilience import (
     DEFAULT_COOLDOWN,
     DEFAULT_FAILURE_THRESHOLD,
@@ -78,11 +81,16 @@ __all__ = [
     "BadRequest",
     "BreakerPolicy",
     "CallObserver",
+    "CapReached",
     "Filter",
     "Forbidden",
     "Instrumentation",
     "NotFound",
     "Page",
+    "PageFetcher",
+    "PageSizeMemo",
+    "Pager",
+    "PagingLimits",
     "RateLimited",
     "Resource",
     "RetryPolicy",

@@ -92,6 +92,21 @@ class Page:
     next_url: str | None
 
 
+class PageSizeMemo:
+    """The upstream's page size once a page has shown it; one per client, shared by its sessions (it is
+    no caller's data), so every request after the first plans its pages with the real size."""
+
+    __slots__ = ("size",)
+
+    def __init__(self) -> None:
+        self.size: int | None = None
+
+    def learn(self, page: Page) -> None:
+        """A page that has a next page is full, so its length is the page size."""
+        if page.next_url and page.results:
+            self.size = len(page.results)
+
+
 @dataclass(frozen=True, slots=True)
 class UpstreamCall:
     """What one HTTP exchange cost; handed to a session's observer (call plan, metrics, round counting)."""
@@ -185,6 +200,8 @@ class UpstreamClient:
         self._base = self._urls.prefix
         self._base_path = base.path.rstrip("/")
         self._origin = origin_of(base)
+        #: The upstream's page size as learned from its answers (``paging.Pager`` reads and teaches it).
+        self.page_size_memo = PageSizeMemo()
         #: The upstream's circuit breaker (its ``state(origin)`` / ``add_listener`` feed metrics), or
         #: ``None`` when a transport was given: that one is used as is, wrappers included.
         self.breaker: CircuitBreaker | None = None
@@ -260,6 +277,11 @@ class UpstreamSession:
 
     def __repr__(self) -> str:
         return f"UpstreamSession(base_url={self._client._base!r}, api_key=<redacted>)"
+
+    @property
+    def page_size_memo(self) -> PageSizeMemo:
+        """The client's page-size memo: every session of one client plans with the same learned size."""
+        return self._client.page_size_memo
 
     # event categories
     async def list_event_categories(self, *, title: str | None = None, page: int = 1) -> Page:
