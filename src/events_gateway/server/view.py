@@ -24,6 +24,7 @@ from aiohttp import hdrs, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
@@ -39,7 +40,7 @@ from .errors import (
     RequestRefused,
     error_body,
 )
-from .graphiql import GraphiQLPage
+from .graphiql import GraphiQLPage, opens_graphiql
 from .keys import CLIENT_KEY
 from .negotiation import (
     APPLICATION_JSON,
@@ -94,6 +95,14 @@ class GatewayView(PersistedQueriesView):
             settings=self._settings,
             request_id=ensure_request_id(request),
         )
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """Strawberry's rule (a browser's GET without a query), and a browser opening a shared link."""
+        if self._graphiql is not None and opens_graphiql(
+            request.method, request.query_params, request.headers
+        ):
+            return True
+        return super().should_render_graphql_ide(request)
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         if self._graphiql is None:  # Strawberry only calls this when an IDE is configured
