@@ -98,8 +98,8 @@ ASSETS: dict[str, Asset] = {
     "shareable-url.js": Asset(None, "shareable-url.js", JS),
 }
 
-#: The package versions are pinned in web/package.json, and each URL carries its version, so a day's
-#: caching is safe and an upgrade is picked up at once.
+#: The package versions are pinned in web/package.json, and each URL carries its version (the page's own
+#: files: a digest of their content), so a day's caching is safe and an upgrade is picked up at once.
 ASSET_CACHE_CONTROL = "public, max-age=86400"
 PAGE_CACHE_CONTROL = "no-cache"
 
@@ -123,8 +123,8 @@ def opens_graphiql(method: str, query: Mapping[str, object], headers: Mapping[st
     rather than a GraphQL request over GET.
 
     Only a top-level navigation qualifies: the browser itself sets ``Sec-Fetch-Dest: document`` (a page's
-    script cannot), and asks for HTML. A script, ``curl``, a CDN or a ``fetch`` from a page never sends
-    that pair, so every GraphQL GET keeps its JSON answer whatever its ``Accept``. Browsers send the
+    script cannot), and asks for HTML. A ``fetch`` from a page, a ``<script>`` tag, ``curl`` or a CDN does
+    not send that pair, so every GraphQL GET keeps its JSON answer whatever its ``Accept``. Browsers send the
     ``Sec-Fetch-*`` headers only to secure origins (HTTPS, loopback); elsewhere the link answers JSON as
     before. (Without a ``query``, Strawberry's own rule serves the page to any browser.)
     """
