@@ -7,8 +7,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := web/node_modules/.installed
+#: GraphiQL's npm files inside the package, for the wheel (ignored by git; `make dist` fills it).
+PACKAGED_ASSETS := src/events_gateway/server/assets
+DIST ?= dist
 
-.PHONY: run test setup browser lint typecheck pytest bench clean
+.PHONY: run test setup browser lint typecheck pytest bench dist screenshot clean
 
 run: setup
 	$(BIN)/events-gateway serve
@@ -49,5 +52,17 @@ pytest: setup
 bench: setup
 	$(BIN)/python bench/nested.py
 
+# A wheel that serves GraphiQL on its own: GraphiQL's npm files are copied into the package first.
+dist: setup
+	rm -rf build $(DIST)/events_gateway-*.whl
+	$(BIN)/python scripts/package-graphiql-assets web/node_modules $(PACKAGED_ASSETS)
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir $(DIST) .
+	@ls $(DIST)/events_gateway-*.whl
+
+# Redraws docs/images/call-plan.png: the browser test of the call-plan panel saves what it checked.
+screenshot: setup browser
+	CALL_PLAN_SCREENSHOT=$(CURDIR)/docs/images/call-plan.png $(BIN)/pytest -q \
+		tests/server/test_graphiql_browser.py -k test_the_panel_draws_one_bar_per_upstream_call
+
 clean:
-	rm -rf $(VENV) web/node_modules .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) web/node_modules $(PACKAGED_ASSETS) build dist .mypy_cache .pytest_cache .ruff_cache .import_linter_cache

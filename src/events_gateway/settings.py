@@ -63,8 +63,15 @@ DEFAULT_MAX_COST = 25_000
 DEFAULT_CORS_ORIGINS: tuple[str, ...] = ()
 #: ``Host`` names served besides loopback ones (see ``server/hosts.py``); none by default.
 DEFAULT_ALLOWED_HOSTS: tuple[str, ...] = ()
-#: Where ``npm ci --prefix web`` puts GraphiQL and React (see the Makefile).
-DEFAULT_GRAPHIQL_ASSETS = Path(__file__).resolve().parents[2] / "web" / "node_modules"
+#: Where ``npm ci --prefix web`` puts GraphiQL and React in a source checkout (see the Makefile); an
+#: installed wheel carries a copy of the files served (``make dist``), used when there is no checkout.
+CHECKOUT_GRAPHIQL_ASSETS = Path(__file__).resolve().parents[2] / "web" / "node_modules"
+PACKAGED_GRAPHIQL_ASSETS = Path(__file__).resolve().parent / "server" / "assets"
+DEFAULT_GRAPHIQL_ASSETS = (
+    PACKAGED_GRAPHIQL_ASSETS
+    if PACKAGED_GRAPHIQL_ASSETS.is_dir() and not CHECKOUT_GRAPHIQL_ASSETS.is_dir()
+    else CHECKOUT_GRAPHIQL_ASSETS
+)
 #: Automatic persisted queries kept in memory: most documents, and most UTF-8 bytes of them (16 MiB).
 DEFAULT_PERSISTED_QUERIES_MAX_ENTRIES = 10_000
 DEFAULT_PERSISTED_QUERIES_MAX_BYTES = 16 * 1024 * 1024
@@ -125,7 +132,8 @@ class Settings:
             applies when it is set (DNS-rebinding protection, see ``server/browser_safety.py``).
         graphiql: serve GraphiQL on ``GET /graphql`` from a browser.
         introspection: answer introspection queries.
-        graphiql_assets: folder holding the ``graphiql``, ``react`` and ``react-dom`` npm packages.
+        graphiql_assets: folder holding the npm packages GraphiQL's page serves (``graphiql``, ``react``,
+            ``react-dom``, ``@graphiql/plugin-explorer``): ``web/node_modules``, or the wheel's copy.
         persisted_queries: accept Apollo's automatic persisted queries (``extensions.persistedQuery``).
         persisted_queries_max_entries, persisted_queries_max_bytes: bounds of the in-memory store of
             persisted queries; the least recently used are dropped first.

@@ -58,6 +58,8 @@ async def test_a_query_counts_its_request_its_upstream_calls_and_its_batches(
     assert batched
     assert total(samples, "events_gateway_loader_batch_size_count") == len(batched)
     assert total(samples, "events_gateway_loader_batch_size_sum") == sum(e["batchSize"] for e in batched)
+    assert total(samples, "events_gateway_upstream_rounds_count", operation=operation) == 1
+    assert total(samples, "events_gateway_upstream_rounds_sum", operation=operation) == plan["rounds"]
 
 
 async def test_failures_are_counted_under_their_code(

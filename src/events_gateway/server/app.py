@@ -15,6 +15,7 @@ from ..graph import build_schema
 from ..settings import Settings, SettingsError
 from ..upstream import BreakerPolicy, RetryPolicy, UpstreamClient, UpstreamSettings
 from .browser_safety import host_middleware
+from .call_plan import plan_allowed
 from .errors import error_middleware
 from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz
@@ -80,7 +81,11 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     app.on_response_prepare.append(stamp_request_id)
 
     graphiql = (
-        GraphiQLPage(settings.graphiql_assets, fallback_key_configured=settings.api_key is not None)
+        GraphiQLPage(
+            settings.graphiql_assets,
+            fallback_key_configured=settings.api_key is not None,
+            upstream_plan=plan_allowed(settings),
+        )
         if settings.graphiql
         else None
     )

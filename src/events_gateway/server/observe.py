@@ -39,7 +39,7 @@ from ..observability import (
     request_scope,
 )
 from ..settings import Settings
-from .call_plan import PLAN_HEADER, call_plan_extensions, plan_allowed, wants_plan
+from .call_plan import PLAN_HEADER, call_plan_extensions, plan_allowed, rounds_of, wants_plan
 from .graphiql import ENDPOINT
 from .keys import CLIENT_KEY, METRICS_KEY, SETTINGS_KEY
 from .request_id import ensure_request_id
@@ -126,6 +126,7 @@ def _finish(request: web.Request, record: RequestRecord, status: int) -> None:
     if metrics is not None:
         if is_graphql:
             metrics.observe_request(name, outcome, seconds)
+            metrics.observe_rounds(name, max(rounds_of(record.calls), default=0))
         for call in record.calls:
             metrics.observe_upstream_call(call)
     access_logger.info(

@@ -25,6 +25,7 @@ from aiohttp import hdrs, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
@@ -34,7 +35,7 @@ from ..upstream import deadline_scope
 from .browser_safety import caller_key
 from .caching import add_cache_headers
 from .errors import RequestRefused, error_body
-from .graphiql import GraphiQLPage
+from .graphiql import GraphiQLPage, opens_graphiql
 from .keys import CLIENT_KEY
 from .negotiation import (
     APPLICATION_JSON,
@@ -77,6 +78,14 @@ class GatewayView(PersistedQueriesView):
             settings=self._settings,
             request_id=ensure_request_id(request),
         )
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """Strawberry's rule (a browser's GET without a query), and a browser opening a shared link."""
+        if self._graphiql is not None and opens_graphiql(
+            request.method, request.query_params, request.headers
+        ):
+            return True
+        return super().should_render_graphql_ide(request)
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         if self._graphiql is None:  # Strawberry only calls this when an IDE is configured
