@@ -44,6 +44,10 @@ def test_the_schema_has_the_designed_roots_and_nullability() -> None:
         "eventProperties(filter: EventPropertyFilter = null, first: Int = null, after: String = null): "
         "EventPropertyConnection!",
         "eventProperty(id: ID!): EventProperty",
+        "node(id: ID!): Node",
+        "nodes(ids: [ID!]!): [Node]!",
+        "interface Node {\n  id: ID!\n}",
+        "type Event implements Resource & Node {",
         "createEventCategory(input: CreateEventCategoryInput!): EventCategory!",
         "createEvent(input: CreateEventInput!): Event!",
         "updateEvent(id: ID!, input: UpdateResourceInput!): Event!",

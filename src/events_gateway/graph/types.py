@@ -39,9 +39,18 @@ UPSTREAM_KEYS: Final[Renames] = {
 }
 
 
-@strawberry.interface(description="What every catalog resource has (upstream field names, in camelCase).")
-class Resource(FromResource):
+@strawberry.interface(
+    description=(
+        "An object that `Query.node` finds again by its id (Relay's global object identification). "
+        "Ids are the upstream's own, unique across event categories, events and event properties."
+    )
+)
+class Node:
     id: strawberry.ID
+
+
+@strawberry.interface(description="What every catalog resource has (upstream field names, in camelCase).")
+class Resource(FromResource, Node):
     title: str
     title_full: str | None = strawberry.field(
         description="Titles of the ancestors and this one, joined by '.'."
