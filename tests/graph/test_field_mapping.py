@@ -34,7 +34,12 @@ from events_gateway.settings import Settings
 from events_gateway.upstream import UpstreamClient, UpstreamSettings
 
 #: Where the upstream's name for a field is not the snake_case of its GraphQL name.
-UPSTREAM_NAMES = {"parentId": "parent", "integrationId": "integration", "customProperties": "properties"}
+UPSTREAM_NAMES = {
+    "parentId": "parent",
+    "integrationId": "integration",
+    "customProperties": "properties",
+    "rawType": "type",
+}
 #: Keys every sample has: a lookup needs them.
 BASE_KEYS = ("id", "title", "entity_type")
 #: The ``entity_type`` of each type's resources.
@@ -104,7 +109,7 @@ def expected(value: Any, field: GraphQLField) -> Any:
     if isinstance(named, GraphQLEnumType):
         return value.upper()
     if isinstance(_unwrap(field.type), GraphQLList) and isinstance(value, str):
-        return value.split(",")
+        return [item for item in value.split(",") if item] or None  # the upstream's comma-separated list
     return value
 
 
@@ -217,3 +222,14 @@ async def test_every_scalar_field_equals_the_upstreams_own_field(
             assert served[name].replace("+00:00", "Z") == value, name
         else:
             assert served[name] == expected(value, field), name
+
+
+@pytest.mark.parametrize(
+    ("upstream", "served"),
+    [("number", "NUMBER"), (" DateTime ", "DATETIME"), ("colour", "OTHER"), ("other", "OTHER"), ("", None)],
+)
+async def test_an_unknown_property_type_reads_as_other_with_the_raw_string(
+    client: UpstreamClient, upstream: str, served: str | None
+) -> None:
+    got = await serve(client, "EventProperty", {**base("EventProperty"), "type": upstream})
+    assert (got["type"], got["rawType"]) == (served, upstream)

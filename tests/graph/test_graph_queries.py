@@ -24,7 +24,7 @@ query Tree {
           category { id }
           properties {
             totalCount
-            nodes { id title type isRequired enumValues regex isArrayType parentId event { id } }
+            nodes { id title type rawType isRequired enumValues regex isArrayType parentId event { id } }
           }
         }
       }
@@ -62,9 +62,11 @@ async def test_nested_tree_equals_the_upstream_data(
             got_properties = event["properties"]["nodes"]
             assert [p["id"] for p in got_properties] == [p["id"] for p in properties]
             for prop, upstream_prop in zip(got_properties, properties, strict=True):
-                assert prop["type"] == upstream_prop["type"]
+                assert prop["type"] == upstream_prop["type"].upper()
+                assert prop["rawType"] == upstream_prop["type"]
                 assert prop["isRequired"] == upstream_prop["is_required"]
-                assert prop["enumValues"] == upstream_prop["enum_values"]
+                upstream_values = [v for v in upstream_prop["enum_values"].split(",") if v]
+                assert prop["enumValues"] == (upstream_values or None)
                 assert prop["isArrayType"] == upstream_prop["is_array_type"]
                 assert prop["event"] == {"id": event["id"]}
 

@@ -24,6 +24,7 @@ from ..upstream.client import Resource as UpstreamResource
 from ..upstream.filters import CATEGORY, EVENT, EVENT_PROPERTY
 from ._fields import FromResource, Renames, read_on_demand
 from .context import GraphContext
+from .enums import PropertyType
 from .loaders import kind_of
 from .pagination import Connection, Window, slice_connection
 
@@ -36,6 +37,7 @@ UPSTREAM_KEYS: Final[Renames] = {
     "integration_id": "integration",
     "custom_properties": "properties",
     "enum_values": ("enum_values", "enum"),
+    "raw_type": "type",
 }
 
 
@@ -158,9 +160,14 @@ class Event(Resource):
 
 @strawberry.type(description="One attribute an event carries, with its data type and constraints.")
 class EventProperty(Resource):
-    type: str | None = strawberry.field(description="The property's data type (e.g. string, number, enum).")
+    type: PropertyType | None = strawberry.field(
+        description="The property's data type; `OTHER` for one this API does not know (see `rawType`)."
+    )
+    raw_type: str | None = strawberry.field(description="The data type exactly as the upstream reports it.")
     is_required: bool | None
-    enum_values: str | None = strawberry.field(description="For an enum property, its allowed values.")
+    enum_values: list[str] | None = strawberry.field(
+        description="For an enum property, its allowed values; `null` when it has none."
+    )
     regex: str | None
     is_array_type: bool | None
     event: Event | None = strawberry.field(
