@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := web/node_modules/.installed
+CLIENTS := clients/node_modules/.installed
 
 .PHONY: run test setup browser lint typecheck pytest bench clean
 
@@ -15,7 +16,7 @@ run: setup
 
 test: setup browser lint typecheck pytest
 
-setup: $(STAMP) $(ASSETS)
+setup: $(STAMP) $(ASSETS) $(CLIENTS)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,11 @@ $(STAMP): pyproject.toml
 # so the page works on a machine without internet access.
 $(ASSETS): web/package.json web/package-lock.json
 	npm ci --silent --prefix web --no-audit --no-fund
+	touch $@
+
+# The JavaScript clients the tests drive (code generator, Relay, Apollo Client), pinned by the lockfile.
+$(CLIENTS): clients/package.json clients/package-lock.json
+	npm ci --silent --prefix clients --no-audit --no-fund
 	touch $@
 
 # The browser test needs Debian's Chromium and its driver; install them when they are missing.
@@ -47,4 +53,4 @@ bench: setup
 	$(BIN)/python bench/nested.py
 
 clean:
-	rm -rf $(VENV) web/node_modules .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) web/node_modules clients/node_modules .mypy_cache .pytest_cache .ruff_cache
