@@ -47,6 +47,8 @@ DEFAULT_RETRY_MAX_ATTEMPTS = 3
 #: (``resilience.DEFAULT_FAILURE_THRESHOLD`` and ``DEFAULT_COOLDOWN``).
 DEFAULT_BREAKER_FAILURE_THRESHOLD = 5
 DEFAULT_BREAKER_COOLDOWN = 10.0
+#: Batched requests: most operations one JSON array on ``POST /graphql`` may hold (docs/http.md).
+DEFAULT_MAX_BATCH = 10
 
 Batching = Literal["catalog", "per-parent"]
 LogFormat = Literal["json", "text"]
@@ -106,6 +108,8 @@ class Settings:
         retry_max_attempts: attempts per idempotent upstream call, the first included (1: no retries).
         breaker_failure_threshold, breaker_cooldown: consecutive failed upstream attempts that open the
             circuit, and seconds it then fails calls fast before letting one probe through.
+        max_batch: most operations in one batched request (a JSON array on ``POST /graphql``); they share
+            one set of loaders and one cost budget (docs/http.md).
     """
 
     upstream_url: str | None = None
@@ -142,6 +146,7 @@ class Settings:
     retry_max_attempts: int = DEFAULT_RETRY_MAX_ATTEMPTS
     breaker_failure_threshold: int = DEFAULT_BREAKER_FAILURE_THRESHOLD
     breaker_cooldown: float = DEFAULT_BREAKER_COOLDOWN
+    max_batch: int = DEFAULT_MAX_BATCH
 
     def __post_init__(self) -> None:
         if self.batching not in ("catalog", "per-parent"):
@@ -162,6 +167,8 @@ class Settings:
                 raise SettingsError(f"EVENTS_GATEWAY_{name.upper()} must be positive")
         if self.breaker_cooldown < 0:
             raise SettingsError("EVENTS_GATEWAY_BREAKER_COOLDOWN must not be negative")
+        if self.max_batch <= 0:
+            raise SettingsError("EVENTS_GATEWAY_MAX_BATCH must be positive")
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests and the CLI use it)."""

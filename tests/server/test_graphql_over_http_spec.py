@@ -324,14 +324,19 @@ async def test_status_json_parsing_failure_should_be_400(
         ("{ __typename }", "must be a JSON object"),
         (7, "must be a JSON object"),
         (None, "must be a JSON object"),
-        ([{"query": "{ __typename }"}, {"query": "{ __typename }"}], "Batched requests"),
+        ([], "The batch (a JSON array of operations) is empty"),
+        (
+            [{"query": "{ __typename }"}, 7],
+            "Operation 1 of the batch: The request body must be a JSON object",
+        ),
+        ([{"query": 7}], "Operation 0 of the batch: The request parameter 'query' must be a string"),
     ],
 )
 async def test_status_invalid_parameters_should_be_400(
     gateway: str, http: httpx.AsyncClient, accept: str, body: object, message: str
 ) -> None:
     """Invalid parameters: "A request that does not constitute a well-formed GraphQL-over-HTTP request
-    SHOULD result in status code 400 (Bad Request)." (under both media types; batches are refused too.)"""
+    SHOULD result in status code 400 (Bad Request)." (under both media types; a malformed batch too.)"""
     response = await post(http, gateway, body, accept=accept)
     assert response.status_code == 400
     assert codes(response) == ["BAD_REQUEST"]
