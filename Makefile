@@ -10,6 +10,7 @@ ASSETS := web/node_modules/.installed
 #: GraphiQL's npm files inside the package, for the wheel (ignored by git; `make dist` fills it).
 PACKAGED_ASSETS := src/events_gateway/server/assets
 DIST ?= dist
+CLIENTS := clients/node_modules/.installed
 
 .PHONY: run test setup browser lint typecheck pytest bench dist screenshot clean
 
@@ -18,7 +19,7 @@ run: setup
 
 test: setup browser lint typecheck pytest
 
-setup: $(STAMP) $(ASSETS)
+setup: $(STAMP) $(ASSETS) $(CLIENTS)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,11 @@ $(STAMP): pyproject.toml
 # so the page works on a machine without internet access.
 $(ASSETS): web/package.json web/package-lock.json
 	npm ci --silent --prefix web --no-audit --no-fund
+	touch $@
+
+# The JavaScript clients the tests drive (code generator, Relay, Apollo Client), pinned by the lockfile.
+$(CLIENTS): clients/package.json clients/package-lock.json
+	npm ci --silent --prefix clients --no-audit --no-fund
 	touch $@
 
 # The browser test needs Debian's Chromium and its driver; install them when they are missing.
@@ -65,4 +71,4 @@ screenshot: setup browser
 		tests/server/test_graphiql_browser.py -k test_the_panel_draws_one_bar_per_upstream_call
 
 clean:
-	rm -rf $(VENV) web/node_modules $(PACKAGED_ASSETS) build dist .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) web/node_modules clients/node_modules $(PACKAGED_ASSETS) build dist .mypy_cache .pytest_cache .ruff_cache .import_linter_cache

@@ -79,6 +79,8 @@ DEFAULT_LOG_FORMAT: Literal["json", "text"] = "json"
 DEFAULT_LOG_LEVEL = "INFO"
 #: ``auto``: callers may ask for the upstream call plan only when ``serve`` runs the embedded emulator.
 DEFAULT_UPSTREAM_PLAN: Literal["auto", "on", "off"] = "auto"
+#: Batched requests: most operations one JSON array on ``POST /graphql`` may hold (docs/http.md).
+DEFAULT_MAX_BATCH = 10
 
 Batching = Literal["catalog", "per-parent"]
 LogFormat = Literal["json", "text"]
@@ -102,6 +104,7 @@ _POSITIVE_INTEGERS = (
     "persisted_queries_max_bytes",
     "retry_max_attempts",
     "breaker_failure_threshold",
+    "max_batch",
 )
 _POSITIVE_NUMBERS = ("upstream_timeout", "connect_timeout", "request_deadline")
 
@@ -150,6 +153,8 @@ class Settings:
         retry_max_attempts: attempts per idempotent upstream call, the first included (1: no retries).
         breaker_failure_threshold, breaker_cooldown: consecutive failed upstream attempts that open the
             circuit, and seconds it then fails calls fast before letting one probe through.
+        max_batch: most operations in one batched request (a JSON array on ``POST /graphql``); they share
+            one set of loaders and one cost budget (docs/http.md).
     """
 
     upstream_url: str | None = None
@@ -187,6 +192,7 @@ class Settings:
     retry_max_attempts: int = DEFAULT_RETRY_MAX_ATTEMPTS
     breaker_failure_threshold: int = DEFAULT_BREAKER_FAILURE_THRESHOLD
     breaker_cooldown: float = DEFAULT_BREAKER_COOLDOWN
+    max_batch: int = DEFAULT_MAX_BATCH
 
     def __post_init__(self) -> None:
         """Every check of every setting: a value that fails one never makes a ``Settings``."""
@@ -312,6 +318,7 @@ ENVIRONMENT: tuple[Variable, ...] = (
     Variable("EVENTS_GATEWAY_RETRY_MAX_ATTEMPTS", "retry_max_attempts", INTEGER),
     Variable("EVENTS_GATEWAY_BREAKER_FAILURE_THRESHOLD", "breaker_failure_threshold", INTEGER),
     Variable("EVENTS_GATEWAY_BREAKER_COOLDOWN", "breaker_cooldown", NUMBER),
+    Variable("EVENTS_GATEWAY_MAX_BATCH", "max_batch", INTEGER),
 )
 
 #: Field name → its environment variable, for messages.

@@ -30,12 +30,16 @@ def test_the_schema_has_the_designed_roots_and_nullability() -> None:
         "eventProperties(filter: EventPropertyFilter = null, first: Int = null, after: String = null): "
         "EventPropertyConnection!",
         "eventProperty(id: ID!): EventProperty",
+        "node(id: ID!): Node",
+        "nodes(ids: [ID!]!): [Node]!",
+        "interface Node {\n  id: ID!\n}",
+        "type Event implements Resource & Node {",
         "createEventCategory(input: CreateEventCategoryInput!): EventCategory!",
         "createEvent(input: CreateEventInput!): Event!",
-        "updateEvent(id: ID!, input: UpdateResourceInput!): Event!",
+        "updateEvent(id: ID!, input: UpdateEventInput!): Event!",
         "deleteEvent(id: ID!): DeletePayload!",
         "createEventProperty(input: CreateEventPropertyInput!): EventProperty!",
-        "updateEventProperty(id: ID!, input: UpdateResourceInput!): EventProperty!",
+        "updateEventProperty(id: ID!, input: UpdateEventPropertyInput!): EventProperty!",
         "deleteEventProperty(id: ID!): DeletePayload!",
         # nested connections and back-references are nullable, so one failing branch is partial data
         "events(title: String = null, first: Int = null, after: String = null): EventConnection\n",
@@ -46,5 +50,8 @@ def test_the_schema_has_the_designed_roots_and_nullability() -> None:
         "owners: [ID!]!",
         "createdAt: DateTime",
         "isRequired: Boolean",
+        "type: PropertyType\n",
+        "rawType: String\n",
+        "enumValues: [String!]\n",
     ):
         assert line in sdl, line

@@ -27,12 +27,18 @@ class GraphContext:
             caller's key; without a key, every field that needs the upstream fails with
             ``UNAUTHENTICATED`` without calling it.
         calls: every upstream exchange this request made, in the order they ended.
+        batched: the operations of one batched request share this context, so its loaders and its cost
+            budget: the loaders are released by whoever runs the batch, once every operation has run.
+        predicted_calls: upstream calls predicted for the operations admitted so far, all of a batch's
+            together, held within ``max_cost`` (``limits``).
     """
 
     request_id: str
     settings: Settings
     loaders: Loaders
     calls: list[UpstreamCall] = field(default_factory=list)
+    batched: bool = False
+    predicted_calls: int = 0
 
 
 def make_context(
@@ -52,10 +58,11 @@ def make_context(
 
 
 class ReleaseLoaders(SchemaExtension):
-    """Once the operation has run, release what its loaders hold (see ``Loaders.release``)."""
+    """Once the operation has run, release what its loaders hold (see ``Loaders.release``), unless other
+    operations of its batch still read them."""
 
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context.context
-        if isinstance(context, GraphContext):
+        if isinstance(context, GraphContext) and not context.batched:
             context.loaders.release()

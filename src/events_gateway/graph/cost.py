@@ -8,7 +8,8 @@ case: every list is assumed full, so ``first`` items per parent at every level.
 Fields are recognised by shape, not by name, so that a field added to the schema is costed without a table:
 
 - a field with a ``first`` argument is a paginated list (a root list on ``Query``, else a nested list);
-- a ``Query`` field returning an object with an ``id`` field is a lookup by id;
+- a ``Query`` field returning an object with an ``id`` field is a lookup by id, of as many ids as its
+  ``ids`` list argument holds (``nodes``), else of one;
 - a field of such an object returning another such object is a back-reference (``Event.category``);
 - a ``Mutation`` field costs one call plus what its selection predicts;
 - anything else (``edges``, ``node``, ``nodes``, ``pageInfo``, scalars, introspection) costs nothing.
@@ -172,7 +173,7 @@ class _Walk:
             cost, lookup, back_reference = self.field(parent_type, details, parents)
             total += cost
             if lookup is not None:
-                lookups[lookup] += 1
+                lookups[lookup[0]] += lookup[1]
             if back_reference is not None:
                 back_references.add(back_reference)
         total += sum(self.model.lookups(count) for count in lookups.values())
@@ -181,8 +182,9 @@ class _Walk:
 
     def field(
         self, parent_type: GraphQLObjectType, details: FieldDetailsList, parents: int
-    ) -> tuple[int, str | None, str | None]:
-        """(own calls plus children, lookup group, back-reference group) of one response key."""
+    ) -> tuple[int, tuple[str, int] | None, str | None]:
+        """(own calls plus children, (lookup group, ids looked up), back-reference group) of one
+        response key."""
         node = details[0].node
         name = node.name.value
         field_def = parent_type.fields.get(name)
@@ -204,7 +206,8 @@ class _Walk:
             return calls + self.children(field_def.type, details, parents=items), None, None
         if _is_entity(named):
             if parent_type is self.query_root:
-                return self.children(field_def.type, details, parents=1), named.name, None
+                ids = self.ids(field_def, node)
+                return self.children(field_def.type, details, parents=ids), (named.name, ids), None
             if _is_entity(parent_type):
                 return self.children(field_def.type, details, parents=parents), None, named.name
         return self.children(field_def.type, details, parents=parents), None, None
@@ -225,6 +228,16 @@ class _Walk:
             ).grouped_field_set
             best = max(best, self.selection_set(object_type, grouped.values(), parents=parents))
         return best
+
+    def ids(self, field_def: GraphQLField, node: FieldNode) -> int:
+        """How many ids a lookup asks for: the length of its ``ids`` list argument, else one."""
+        if "ids" not in field_def.args:
+            return 1
+        try:
+            ids = get_argument_values(field_def, node, self.variables).get("ids")
+        except GraphQLError:
+            ids = None
+        return len(ids) if isinstance(ids, list) else 1
 
     def window(self, field_def: GraphQLField, node: FieldNode) -> tuple[int, bool]:
         """The effective ``first`` (given, else the default; never negative) and whether ``after`` is set."""

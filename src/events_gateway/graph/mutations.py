@@ -17,7 +17,8 @@ from .inputs import (
     CreateEventCategoryInput,
     CreateEventInput,
     CreateEventPropertyInput,
-    UpdateResourceInput,
+    UpdateEventInput,
+    UpdateEventPropertyInput,
     check_id,
 )
 from .kinds import kind_of
@@ -57,9 +58,9 @@ async def resolve_create_event(info: Info, input: CreateEventInput) -> Event:
     return Event.from_resource(_remember(info, resource))
 
 
-async def resolve_update_event(info: Info, id: strawberry.ID, input: UpdateResourceInput) -> Event:
+async def resolve_update_event(info: Info, id: strawberry.ID, input: UpdateEventInput) -> Event:
     event_id = check_id(id, "id")
-    body = input.to_body(for_property=False)
+    body = input.to_body()
     resource = await info.context.loaders.session.update_event(event_id, body)
     info.context.loaders.updated(resource)
     return Event.from_resource(resource)
@@ -81,10 +82,10 @@ async def resolve_create_event_property(info: Info, input: CreateEventPropertyIn
 
 
 async def resolve_update_event_property(
-    info: Info, id: strawberry.ID, input: UpdateResourceInput
+    info: Info, id: strawberry.ID, input: UpdateEventPropertyInput
 ) -> EventProperty:
     property_id = check_id(id, "id")
-    body = input.to_body(for_property=True)
+    body = input.to_body()
     resource = await info.context.loaders.session.update_event_property(property_id, body)
     info.context.loaders.updated(resource)
     return EventProperty.from_resource(resource)

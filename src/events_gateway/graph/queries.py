@@ -1,4 +1,4 @@
-"""The query root: top-level lists with filters, and single lookups by id."""
+"""The query root: top-level lists with filters, single lookups by id, and ``node``/``nodes`` for any kind."""
 
 from __future__ import annotations
 
@@ -8,14 +8,21 @@ from typing import TypeVar
 import strawberry
 
 from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, Resource
-from .errors import MissingObject
+from .errors import InvalidInput, MissingObject
 from .inputs import EventFilter, EventPropertyFilter, check_id
 from .kinds import KIND_NAMES, kind_of
 from .lists import ListQuery, ListSpec
 from .pagination import Connection, Window, make_connection
-from .types import Event, EventCategory, EventProperty, Info
+from .types import Event, EventCategory, EventProperty, Info, Node
 
 T = TypeVar("T")
+
+#: The object type of each kind, built from its upstream resource.
+_BUILD: dict[str, Callable[[Resource], Node]] = {
+    CATEGORY: EventCategory.from_resource,
+    EVENT: Event.from_resource,
+    EVENT_PROPERTY: EventProperty.from_resource,
+}
 
 
 async def _list(
@@ -90,6 +97,38 @@ async def resolve_event_property(info: Info, id: strawberry.ID) -> EventProperty
     return EventProperty.from_resource(resource) if resource is not None else None
 
 
+async def resolve_nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    """The objects of ``ids``, in their order, loaded in one batch whatever their kinds; ``None`` for an
+    id that names no event category, event or event property (a malformed id included, as Relay asks:
+    a client may hold ids of objects deleted since)."""
+    most = info.context.settings.max_first
+    if len(ids) > most:
+        raise InvalidInput("ids", f"At most {most} ids in one request.")
+    wanted = [_canonical(value) for value in ids]
+    keys = list(dict.fromkeys(key for key in wanted if key is not None))
+    found = dict(zip(keys, await info.context.loaders.by_id.load_many(keys), strict=True))
+    return [_node(found.get(key)) if key is not None else None for key in wanted]
+
+
+def _node(resource: Resource | None) -> Node | None:
+    if resource is None:
+        return None
+    build = _BUILD.get(kind_of(resource) or "")
+    return build(resource) if build is not None else None
+
+
+async def resolve_node(info: Info, id: strawberry.ID) -> Node | None:
+    (node,) = await resolve_nodes(info, [id])
+    return node
+
+
+def _canonical(value: strawberry.ID) -> str | None:
+    try:
+        return check_id(value, "id")
+    except InvalidInput:
+        return None
+
+
 _ONE = "`null` with NOT_FOUND when no object has the id; `null` alone when the id is of another kind."
 
 
@@ -109,4 +148,15 @@ class Query:
     )
     event_property: EventProperty | None = strawberry.field(
         resolver=resolve_event_property, description=f"One event property; {_ONE}"
+    )
+    node: Node | None = strawberry.field(
+        resolver=resolve_node,
+        description="The object with this id, of any kind; `null` when no object has it (no error).",
+    )
+    nodes: list[Node | None] = strawberry.field(
+        resolver=resolve_nodes,
+        description=(
+            "The objects with these ids, in their order, fetched together; `null` for an id no object has. "
+            "At most as many ids as `first` may ask for (1000 by default)."
+        ),
     )
