@@ -74,7 +74,7 @@ def test_a_spec_is_one_filter_for_every_route() -> None:
 
     assert spec.catalog_filter(*scope) == and_(*scope, exact("title", "Signed Up"))
     assert UNFILTERED.catalog_filter(*scope) == and_(*scope)
-    assert spec.route_filters() == {"title": "Signed Up"}
-    assert UNFILTERED.route_filters() == {"title": None}
+    assert spec.route_filters() == {"title": "Signed Up", "integration_id": None}
+    assert UNFILTERED.route_filters() == {"title": None, "integration_id": None}
     assert (spec.counts_apply, UNFILTERED.counts_apply) == (False, True)
     assert hash(spec) == hash(ListSpec(title="Signed Up"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Annotated, Any, Final, Self
 
 import strawberry
 from strawberry.scalars import JSON
@@ -24,7 +24,7 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, Resource
 from .context import GraphContext
 from .kinds import kind_of
-from .lists import ListSpec
+from .list_inputs import TITLE_DEPRECATION, ListFilter, ListOrder, list_spec
 from .pagination import Connection, Window, slice_connection
 
 Info = strawberry.Info[GraphContext, None]
@@ -287,20 +287,30 @@ class Resource_(_FromResource):  # the trailing underscore keeps it apart from t
 async def _category_events(
     root: EventCategory,
     info: Info,
-    title: str | None = None,
+    filter: ListFilter | None = None,
+    order_by: list[ListOrder] | None = None,
     first: int | None = None,
     after: str | None = None,
+    title: Annotated[str | None, strawberry.argument(deprecation_reason=TITLE_DEPRECATION)] = None,
 ) -> Connection[Event] | None:
-    window = Window.from_args(first, after, info.context.settings)
-    children = await info.context.loaders.children(EVENT, str(root.id), ListSpec(title=title))
+    spec = list_spec(filter, order_by, title=title)
+    window = Window.from_args(first, after, info.context.settings, tag=spec.cursor_tag)
+    children = await info.context.loaders.children(EVENT, str(root.id), spec)
     return slice_connection(children, window, Event.from_resource)
 
 
 async def _event_properties(
-    root: Event, info: Info, title: str | None = None, first: int | None = None, after: str | None = None
+    root: Event,
+    info: Info,
+    filter: ListFilter | None = None,
+    order_by: list[ListOrder] | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    title: Annotated[str | None, strawberry.argument(deprecation_reason=TITLE_DEPRECATION)] = None,
 ) -> Connection[EventProperty] | None:
-    window = Window.from_args(first, after, info.context.settings)
-    children = await info.context.loaders.children(EVENT_PROPERTY, str(root.id), ListSpec(title=title))
+    spec = list_spec(filter, order_by, title=title)
+    window = Window.from_args(first, after, info.context.settings, tag=spec.cursor_tag)
+    children = await info.context.loaders.children(EVENT_PROPERTY, str(root.id), spec)
     return slice_connection(children, window, EventProperty.from_resource)
 
 
@@ -327,7 +337,9 @@ async def _load_parent(info: Info, parent_id: strawberry.ID | None, kind: str) -
 @strawberry.type(description="A group of events; the parent of events, under an integration.")
 class EventCategory(Resource_):
     events: Connection[Event] | None = strawberry.field(
-        resolver=_category_events, description="The events of this category, oldest first."
+        resolver=_category_events,
+        description="The events of this category that `filter` keeps, in the order `orderBy` gives "
+        "(oldest first without it).",
     )
 
 
@@ -337,7 +349,9 @@ class Event(Resource_):
         resolver=_event_category, description="The category this event belongs to."
     )
     properties: Connection[EventProperty] | None = strawberry.field(
-        resolver=_event_properties, description="The properties of this event, oldest first."
+        resolver=_event_properties,
+        description="The properties of this event that `filter` keeps, in the order `orderBy` gives "
+        "(oldest first without it).",
     )
 
 
