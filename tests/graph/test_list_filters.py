@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cmp_to_key
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,8 @@ from events_gateway.settings import Settings
 
 from ..conftest import EmulatorFactory
 from .conftest import AdminFor, Gateway, GatewayFor, Rest
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 TAG = "7a6b0000-0000-4000-8000-000000000001"
 OTHER_TAG = "7a6b0000-0000-4000-8000-000000000002"
@@ -403,3 +406,16 @@ async def test_bad_filter_values_are_bad_user_input(gateway: Gateway, arguments:
         extensions = await gateway.error(query)
         assert extensions["code"] == ErrorCode.BAD_USER_INPUT
         assert extensions["field"] == field
+
+
+async def test_the_readme_search_query_answers_what_the_readme_says(gateway: Gateway) -> None:
+    query = README[README.index("query SearchEvents") :].split("```")[0]
+
+    data = await gateway.data(query)
+
+    assert data["events"]["totalCount"] == 3
+    assert [(event["title"], event["properties"]["nodes"]) for event in data["events"]["nodes"]] == [
+        ("Search Filter Applied", []),
+        ("Search Result Clicked", [{"title": "query"}]),
+        ("Search Submitted", [{"title": "query"}]),
+    ]
