@@ -30,6 +30,7 @@ from events_gateway.settings import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_DOCUMENT_BYTES,
     DEFAULT_MAX_TOKENS,
+    Batching,
     Settings,
 )
 
@@ -717,7 +718,8 @@ def test_real_schema_is_costed_like_the_sketch(query: str, calls: int) -> None:
     ],
 )
 def test_filters_and_orders_are_costed_by_strategy(query: str, catalog: int, per_parent: int) -> None:
-    for batching, calls in (("catalog", catalog), ("per-parent", per_parent)):
+    strategies: tuple[tuple[Batching, int], ...] = (("catalog", catalog), ("per-parent", per_parent))
+    for batching, calls in strategies:
         settings = Settings(batching=batching)
         schema = build_schema(settings)
         assert predict_cost(schema._schema, parse(query), CostModel.from_settings(settings)) == calls, (

@@ -26,7 +26,7 @@ import strawberry
 
 from .errors import InvalidInput, camel_case
 from .inputs import check_id
-from .lists import FILTERS, LIST_KINDS, FilterField, ListSpec, OrderKey, Test
+from .lists import FILTERS, LIST_KINDS, UNFILTERED, FilterField, ListSpec, OrderKey, Test
 
 #: The description of the deprecated ``title`` argument of the lists that had it.
 TITLE_DEPRECATION: Final = "Use `filter: {title: …}`."
@@ -101,6 +101,8 @@ def list_spec(
 ) -> ListSpec:
     """The spec of a list's arguments; ``title`` is the deprecated argument of the lists that had one.
     ``InvalidInput`` (BAD_USER_INPUT) names the field at fault."""
+    if given is None and not order_by and title is None:  # the usual case, once per parent of a level
+        return UNFILTERED
     values: dict[str, Any] = {}
     if given is not None:
         for filter_field in FILTERS:
