@@ -123,9 +123,9 @@ class PerParentBatching:
 
         if spec.route_serves(batch.kind):
             return await self.pager.every(fetch, batch.expected([parent_id]))
-        # Without route filters the route gives every child, which the parent's count plans.
-        routed = not any(filters.values())
-        children = await self.pager.every(fetch, batch.bound(parent_id) if routed else None)
+        # Without route filters the route gives every child, whose number the parent's count is.
+        every_child = not any(filters.values())
+        children = await self.pager.every(fetch, batch.bound(parent_id) if every_child else None)
         return spec.arrange(children)
 
     def list_pages(self, query: ListQuery) -> PageFetcher:
