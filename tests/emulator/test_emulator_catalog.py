@@ -1,8 +1,10 @@
-"""List Resources: the filter grammar (each operator, nesting, errors), sort, teams and the result cap."""
+"""List Resources: the filter grammar (each operator, nesting, errors), sort, teams and the result cap;
+and the two assumptions the gateway relies on: comparisons on date-times, membership in id lists."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -28,6 +30,10 @@ async def _catalog(
 
 def _exact(field: str, value: Any) -> dict[str, Any]:
     return {"operator": "exact", "field": field, "value": value}
+
+
+def _compare(operator: str, field: str, value: Any) -> dict[str, Any]:
+    return {"operator": operator, "field": field, "value": value}
 
 
 async def test_without_filter_every_kind_comes_back(api: httpx.AsyncClient, all_pages: AllPages) -> None:
@@ -152,8 +158,80 @@ async def test_teams_parameter_restricts_to_a_team(api: httpx.AsyncClient) -> No
 
 
 @pytest.mark.parametrize(
+    ("operator", "keeps"),
+    [
+        ("gt", lambda stamp, middle: stamp > middle),
+        ("gte", lambda stamp, middle: stamp >= middle),
+        ("lt", lambda stamp, middle: stamp < middle),
+        ("lte", lambda stamp, middle: stamp <= middle),
+    ],
+)
+async def test_comparisons_on_a_date_time(
+    api: httpx.AsyncClient, all_pages: AllPages, operator: str, keeps: Any
+) -> None:
+    events = await _catalog(api, all_pages, _exact("type", "event"))
+    middle = sorted(event["created_at"] for event in events)[len(events) // 2]
+    # the same instant written with an offset: compared as an instant, not as text
+    moment = datetime.fromisoformat(middle).astimezone(timezone(timedelta(hours=2))).isoformat()
+
+    found = await _catalog(
+        api,
+        all_pages,
+        {"operator": "and", "operands": [_exact("type", "event"), _compare(operator, "created_at", moment)]},
+    )
+
+    expected = [event["id"] for event in events if keeps(event["created_at"], middle)]
+    assert sorted(r["id"] for r in found) == sorted(expected)
+    assert 0 < len(found) < len(events)
+
+
+async def test_comparisons_on_a_count_and_an_instant_without_offset(
+    api: httpx.AsyncClient, all_pages: AllPages
+) -> None:
+    used = await _catalog(api, all_pages, _compare("gte", "external_usage", 2500))
+    assert used
+    assert all(r["external_usage"] >= 2500 for r in used)
+    everything = await _catalog(api, all_pages, _compare("gt", "created_at", "2000-01-01T00:00:00"))
+    assert len(everything) == (await api.get("/resource/catalog")).json()["count"]
+
+
+async def test_an_id_list_field_takes_in_and_is_set(api: httpx.AsyncClient, all_pages: AllPages) -> None:
+    events = (await api.get("/event/events")).json()["results"]
+    tag, other, unused = (f"00000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))
+    for event, tags in zip(events, ([tag], [other, tag], [other]), strict=False):
+        assert (await api.patch(f"/event/events/{event['id']}", json={"tags": tags})).status_code == 200
+
+    async def ids(filter: Any) -> list[str]:
+        return [r["id"] for r in await _catalog(api, all_pages, filter, {"field": "created_at"})]
+
+    assert await ids({"operator": "in", "field": "tags", "value": [tag]}) == [e["id"] for e in events[:2]]
+    assert await ids({"operator": "in", "field": "tags", "value": [other, unused]}) == [
+        e["id"] for e in events[1:3]
+    ]
+    assert await ids({"operator": "in", "field": "tags", "value": [tag.replace("-", "")]}) == [
+        e["id"] for e in events[:2]
+    ]
+    assert await ids({"operator": "in", "field": "tags", "value": []}) == []
+    assert await ids({"operator": "is_set", "field": "tags", "value": None}) == [e["id"] for e in events[:3]]
+    not_set = await ids({"operator": "is_set", "field": "tags", "value": False})
+    assert not set(not_set) & {e["id"] for e in events[:3]}
+    for field in ("owners", "owners_groups", "teams", "collections", "subscribers"):
+        assert await ids({"operator": "in", "field": field, "value": [tag]}) == []
+
+
+@pytest.mark.parametrize(
     ("param", "value"),
     [
+        ("filter", json.dumps({"operator": "exact", "field": "tags", "value": "a"})),
+        ("filter", json.dumps({"operator": "contains", "field": "owners", "value": "a"})),
+        ("filter", json.dumps({"operator": "in", "field": "teams", "value": ["not-a-uuid"]})),
+        ("filter", json.dumps({"operator": "in", "field": "teams", "value": "a"})),
+        ("filter", json.dumps({"operator": "gt", "field": "tags", "value": "a"})),
+        ("filter", json.dumps({"operator": "lt", "field": "pii", "value": True})),
+        ("filter", json.dumps({"operator": "gt", "field": "created_at", "value": "yesterday"})),
+        ("filter", json.dumps({"operator": "gt", "field": "created_at", "value": 5})),
+        ("filter", json.dumps({"operator": "lte", "field": "external_usage", "value": "5"})),
+        ("sort", json.dumps({"field": "tags", "order": "asc"})),
         ("filter", "{not json"),
         ("filter", "[]"),
         ("filter", json.dumps({"operator": "exact", "field": "nope", "value": 1})),

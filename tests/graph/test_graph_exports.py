@@ -17,18 +17,20 @@ def test_make_context_takes_keyword_arguments_only() -> None:
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())
 
 
+ORDER_PAGE = "orderBy: [ListOrder!] = null, first: Int = null, after: String = null"
+OLD_TITLE = 'title: String = null @deprecated(reason: "Use `filter: {title: …}`.")'
+
+
 def test_the_schema_has_the_designed_roots_and_nullability() -> None:
     schema = graph.build_schema(Settings())
     assert isinstance(schema, strawberry.Schema)
     sdl = schema.as_str()
     for line in (
-        "eventCategories(title: String = null, first: Int = null, after: String = null): "
-        "EventCategoryConnection!",
+        f"eventCategories(filter: ListFilter = null, {ORDER_PAGE}, {OLD_TITLE}): EventCategoryConnection!",
         "eventCategory(id: ID!): EventCategory",
-        "events(filter: EventFilter = null, first: Int = null, after: String = null): EventConnection!",
+        f"events(filter: EventFilter = null, {ORDER_PAGE}): EventConnection!",
         "event(id: ID!): Event",
-        "eventProperties(filter: EventPropertyFilter = null, first: Int = null, after: String = null): "
-        "EventPropertyConnection!",
+        f"eventProperties(filter: EventPropertyFilter = null, {ORDER_PAGE}): EventPropertyConnection!",
         "eventProperty(id: ID!): EventProperty",
         "node(id: ID!): Node",
         "nodes(ids: [ID!]!): [Node]!",
@@ -42,9 +44,9 @@ def test_the_schema_has_the_designed_roots_and_nullability() -> None:
         "updateEventProperty(id: ID!, input: UpdateEventPropertyInput!): EventProperty!",
         "deleteEventProperty(id: ID!): DeletePayload!",
         # nested connections and back-references are nullable, so one failing branch is partial data
-        "events(title: String = null, first: Int = null, after: String = null): EventConnection\n",
-        "properties(title: String = null, first: Int = null, after: String = null): "
-        "EventPropertyConnection\n",
+        # every list takes the same filter and order; the old title argument stays, deprecated
+        f"events(filter: ListFilter = null, {ORDER_PAGE}, {OLD_TITLE}): EventConnection\n",
+        f"properties(filter: ListFilter = null, {ORDER_PAGE}, {OLD_TITLE}): EventPropertyConnection\n",
         "category: EventCategory\n",
         "event: Event\n",
         "owners: [ID!]!",

@@ -30,6 +30,7 @@ from events_gateway.settings import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_DOCUMENT_BYTES,
     DEFAULT_MAX_TOKENS,
+    Batching,
     Settings,
 )
 
@@ -696,3 +697,31 @@ def test_real_schema_is_costed_like_the_sketch(query: str, calls: int) -> None:
     settings = Settings()
     schema = build_schema(settings)
     assert predict_cost(schema._schema, parse(query), CostModel.from_settings(settings)) == calls
+
+
+@pytest.mark.parametrize(
+    ("query", "catalog", "per_parent"),
+    [
+        # a filter or an order changes no prediction where the catalog takes it: a filter only narrows
+        ("{ events(first: 100) { nodes { id } } }", 2, 2),
+        ('{ events(first: 100, filter: {title: "a", categoryId: "1"}) { nodes { id } } }', 2, 2),
+        # per-parent routes take a title alone: a list filtered or ordered otherwise is read whole
+        ("{ events(first: 100, filter: {pii: true}) { nodes { id } } }", 2, 200),
+        ('{ eventCategories(first: 100, filter: {titleContains: ""}) { nodes { id } } }', 2, 2),
+        ("{ eventProperties(first: 10, orderBy: [{field: TITLE}]) { nodes { id } } }", 1, 200),
+        (
+            "{ eventCategories(first: 40) { nodes { events(first: 30, filter: {tag: 1},"
+            " orderBy: [{field: UPDATED_AT, direction: DESC}]) { nodes { id } } } } }",
+            1 + 24,
+            1 + 40,
+        ),
+    ],
+)
+def test_filters_and_orders_are_costed_by_strategy(query: str, catalog: int, per_parent: int) -> None:
+    strategies: tuple[tuple[Batching, int], ...] = (("catalog", catalog), ("per-parent", per_parent))
+    for batching, calls in strategies:
+        settings = Settings(batching=batching)
+        schema = build_schema(settings)
+        assert predict_cost(schema._schema, parse(query), CostModel.from_settings(settings)) == calls, (
+            batching
+        )

@@ -2,9 +2,14 @@
 per-parent list routes (``per-parent``, for an upstream whose catalog cannot serve). Chosen once per
 request from ``Settings.batching``; the loaders never ask which.
 
-Both strategies answer the same three questions: these objects by id, these parents' children, page ``n``
-of that top-level list. Each failure stays with the keys it concerns: a failed chunk fails only its ids or
+Both strategies answer the same three questions: these objects by id, these parents' children, that window
+of a top-level list. Each failure stays with the keys it concerns: a failed chunk fails only its ids or
 its parents, as an ``Exception`` in their place, and the loaders hand it to those keys alone.
+
+Filters and order: the catalog strategy sends a list's whole ``ListSpec`` as one List Resources filter and
+sort. The per-parent routes take a title (and the children's routes an integration) alone, so the
+per-parent strategy asks its route for what it takes and finishes the rest locally (``ListSpec.arrange``):
+a children list is read whole anyway; a top-level list then is read whole too before its window is cut.
 """
 
 from __future__ import annotations
@@ -52,7 +57,11 @@ class Batching(Protocol):
         ...
 
     def list_pages(self, query: ListQuery) -> PageFetcher:
-        """Page ``n`` of a top-level list (the engine plans which pages a window needs)."""
+        """Page ``n`` of a top-level list as the strategy's route gives it."""
+        ...
+
+    async def window(self, query: ListQuery, offset: int, first: int) -> tuple[list[Resource], int]:
+        """The resources ``[offset, offset + first)`` of a top-level list, and the list's total."""
         ...
 
 
@@ -102,25 +111,38 @@ class PerParentBatching:
         return await _settle([self.children_of(batch, parent_id) for parent_id in batch.parents])
 
     async def children_of(self, batch: ChildBatch, parent_id: str) -> list[Resource]:
-        """One parent's children through its own route, which has no cap."""
+        """One parent's children through its own route, which has no cap; what the route cannot filter
+        or order is done here."""
         session = self._session
+        spec = batch.spec
         lister = session.list_events if batch.kind == EVENT else session.list_event_properties
-        filters = batch.spec.route_filters()
+        filters = spec.route_filters()
 
         def fetch(page: int) -> Awaitable[Page]:
             return lister(parent_id=parent_id, page=page, **filters)
 
-        return await self.pager.every(fetch, batch.expected([parent_id]))
+        if spec.route_serves(batch.kind):
+            return await self.pager.every(fetch, batch.expected([parent_id]))
+        # Without route filters the route gives every child, whose number the parent's count is.
+        every_child = not any(filters.values())
+        children = await self.pager.every(fetch, batch.bound(parent_id) if every_child else None)
+        return spec.arrange(children)
 
     def list_pages(self, query: ListQuery) -> PageFetcher:
         session = self._session
         filters = query.spec.route_filters()
         if query.kind == CATEGORY:
-            return lambda page: session.list_event_categories(page=page, **filters)
+            title = filters["title"]
+            return lambda page: session.list_event_categories(title=title, page=page)
         lister = session.list_events if query.kind == EVENT else session.list_event_properties
-        return lambda page: lister(
-            parent_id=query.parent_id, integration_id=query.integration_id, page=page, **filters
-        )
+        return lambda page: lister(parent_id=query.parent_id, page=page, **filters)
+
+    async def window(self, query: ListQuery, offset: int, first: int) -> tuple[list[Resource], int]:
+        if query.spec.route_serves(query.kind):
+            return await self.pager.window(self.list_pages(query), offset, first)
+        # The route cannot filter or order this list: read it whole, then finish and cut it here.
+        members = query.spec.arrange(await self.pager.every(self.list_pages(query), None))
+        return members[offset : offset + first], len(members)
 
 
 class CatalogBatching:
@@ -196,6 +218,7 @@ class CatalogBatching:
         scope = [exact("type", query.kind)]
         if query.parent_id is not None:
             scope.append(exact("parent_id", query.parent_id))
-        if query.integration_id is not None:
-            scope.append(exact("integration_id", query.integration_id))
         return self.pager.catalog_pages(query.spec.catalog_filter(*scope), query.spec.catalog_sort())
+
+    async def window(self, query: ListQuery, offset: int, first: int) -> tuple[list[Resource], int]:
+        return await self.pager.window(self.list_pages(query), offset, first)

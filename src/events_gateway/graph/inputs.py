@@ -111,20 +111,6 @@ def _snake(name: str) -> str:
     return re.sub(r"([A-Z])", lambda match: "_" + match.group(1).lower(), name)
 
 
-@strawberry.input(description="Narrows `events`; every given filter must hold.")
-class EventFilter:
-    title: str | None = strawberry.field(default=None, description="Exact title.")
-    category_id: strawberry.ID | None = None
-    integration_id: strawberry.ID | None = None
-
-
-@strawberry.input(description="Narrows `eventProperties`; every given filter must hold.")
-class EventPropertyFilter:
-    title: str | None = strawberry.field(default=None, description="Exact title.")
-    event_id: strawberry.ID | None = None
-    integration_id: strawberry.ID | None = None
-
-
 @strawberry.input
 class _CommonCreateFields:
     description: str | None = None

@@ -123,10 +123,7 @@ class Loaders:
         return self.store.resources(ids), total
 
     async def _list_window(self, query: ListQuery, window: Window) -> tuple[list[str], int]:
-        batching = self.batching
-        resources, total = await batching.pager.window(
-            batching.list_pages(query), window.offset, window.first
-        )
+        resources, total = await self.batching.window(query, window.offset, window.first)
         for resource in resources:
             self.store.remember(resource)
         return [resource["id"] for resource in resources], total

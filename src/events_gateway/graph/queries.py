@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 
 from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, Resource
 from .errors import InvalidInput, MissingObject
-from .inputs import EventFilter, EventPropertyFilter, check_id
+from .inputs import check_id
 from .kinds import KIND_NAMES, kind_of
-from .lists import ListQuery, ListSpec
+from .list_inputs import (
+    TITLE_DEPRECATION,
+    EventFilter,
+    EventPropertyFilter,
+    ListFilter,
+    ListOrder,
+    list_spec,
+)
+from .lists import ListQuery
 from .pagination import Connection, Window, make_connection
 from .types import Event, EventCategory, EventProperty, Info, Node
 
@@ -28,9 +36,11 @@ _BUILD: dict[str, Callable[[Resource], Node]] = {
 async def _list(
     info: Info, query: ListQuery, first: int | None, after: str | None, build: Callable[[Resource], T]
 ) -> Connection[T]:
-    window = Window.from_args(first, after, info.context.settings)
+    window = Window.from_args(first, after, info.context.settings, tag=query.spec.cursor_tag)
     resources, total = await info.context.loaders.list_window(query, window)
-    return make_connection([build(resource) for resource in resources], offset=window.offset, total=total)
+    return make_connection(
+        [build(resource) for resource in resources], offset=window.offset, total=total, tag=window.tag
+    )
 
 
 async def lookup(info: Info, kind: str, object_id: strawberry.ID) -> Resource | None:
@@ -49,11 +59,15 @@ def _optional_id(value: strawberry.ID | None, field: str) -> str | None:
 
 
 async def resolve_event_categories(
-    info: Info, title: str | None = None, first: int | None = None, after: str | None = None
+    info: Info,
+    filter: ListFilter | None = None,
+    order_by: list[ListOrder] | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    title: Annotated[str | None, strawberry.argument(deprecation_reason=TITLE_DEPRECATION)] = None,
 ) -> Connection[EventCategory]:
-    return await _list(
-        info, ListQuery(CATEGORY, ListSpec(title=title)), first, after, EventCategory.from_resource
-    )
+    query = ListQuery(CATEGORY, list_spec(filter, order_by, title=title))
+    return await _list(info, query, first, after, EventCategory.from_resource)
 
 
 async def resolve_event_category(info: Info, id: strawberry.ID) -> EventCategory | None:
@@ -62,15 +76,14 @@ async def resolve_event_category(info: Info, id: strawberry.ID) -> EventCategory
 
 
 async def resolve_events(
-    info: Info, filter: EventFilter | None = None, first: int | None = None, after: str | None = None
+    info: Info,
+    filter: EventFilter | None = None,
+    order_by: list[ListOrder] | None = None,
+    first: int | None = None,
+    after: str | None = None,
 ) -> Connection[Event]:
-    given = filter or EventFilter()
-    query = ListQuery(
-        EVENT,
-        ListSpec(title=given.title),
-        parent_id=_optional_id(given.category_id, "categoryId"),
-        integration_id=_optional_id(given.integration_id, "integrationId"),
-    )
+    category_id = filter.category_id if filter is not None else None
+    query = ListQuery(EVENT, list_spec(filter, order_by), parent_id=_optional_id(category_id, "categoryId"))
     return await _list(info, query, first, after, Event.from_resource)
 
 
@@ -80,14 +93,15 @@ async def resolve_event(info: Info, id: strawberry.ID) -> Event | None:
 
 
 async def resolve_event_properties(
-    info: Info, filter: EventPropertyFilter | None = None, first: int | None = None, after: str | None = None
+    info: Info,
+    filter: EventPropertyFilter | None = None,
+    order_by: list[ListOrder] | None = None,
+    first: int | None = None,
+    after: str | None = None,
 ) -> Connection[EventProperty]:
-    given = filter or EventPropertyFilter()
+    event_id = filter.event_id if filter is not None else None
     query = ListQuery(
-        EVENT_PROPERTY,
-        ListSpec(title=given.title),
-        parent_id=_optional_id(given.event_id, "eventId"),
-        integration_id=_optional_id(given.integration_id, "integrationId"),
+        EVENT_PROPERTY, list_spec(filter, order_by), parent_id=_optional_id(event_id, "eventId")
     )
     return await _list(info, query, first, after, EventProperty.from_resource)
 
@@ -130,21 +144,21 @@ def _canonical(value: strawberry.ID) -> str | None:
 
 
 _ONE = "`null` with NOT_FOUND when no object has the id; `null` alone when the id is of another kind."
+_ORDER = "those `filter` keeps, in the order `orderBy` gives (oldest first without it)."
 
 
 @strawberry.type
 class Query:
     event_categories: Connection[EventCategory] = strawberry.field(
-        resolver=resolve_event_categories,
-        description="Event categories, oldest first; `title` keeps those with exactly that title.",
+        resolver=resolve_event_categories, description=f"Event categories: {_ORDER}"
     )
     event_category: EventCategory | None = strawberry.field(
         resolver=resolve_event_category, description=f"One event category; {_ONE}"
     )
-    events: Connection[Event] = strawberry.field(resolver=resolve_events, description="Events, oldest first.")
+    events: Connection[Event] = strawberry.field(resolver=resolve_events, description=f"Events: {_ORDER}")
     event: Event | None = strawberry.field(resolver=resolve_event, description=f"One event; {_ONE}")
     event_properties: Connection[EventProperty] = strawberry.field(
-        resolver=resolve_event_properties, description="Event properties, oldest first."
+        resolver=resolve_event_properties, description=f"Event properties: {_ORDER}"
     )
     event_property: EventProperty | None = strawberry.field(
         resolver=resolve_event_property, description=f"One event property; {_ONE}"

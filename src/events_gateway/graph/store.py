@@ -70,19 +70,37 @@ class RequestStore:
     # ---- writes ----------------------------------------------------------------------------------
 
     def created(self, resource: Resource) -> None:
-        """A new object: remember it and append it to its parent's lists already loaded that it matches."""
+        """A new object: remember it and add it to its parent's lists already loaded that it matches."""
         self.remember(resource)
-        kind, parent_id = kind_of(resource), resource.get("parent")
-        if kind is None or not isinstance(parent_id, str):
-            return
-        for spec, ids in self._lists.get((kind, parent_id), {}).items():
-            if spec.matches(resource) and resource["id"] not in ids:
-                ids.append(resource["id"])
-        self._count_child(parent_id, +1)
+        parent_id = resource.get("parent")
+        if self._place(resource, newest=True) and isinstance(parent_id, str):
+            self._count_child(parent_id, +1)
 
     def updated(self, resource: Resource) -> None:
-        """A changed object: later reads of this request see the new copy."""
+        """A changed object: later reads of this request see the new copy, in or out of its parent's lists
+        already loaded as its new values match their filters, at its place in their order."""
         self.remember(resource)
+        self._place(resource)
+
+    def _place(self, resource: Resource, *, newest: bool = False) -> bool:
+        """Put ``resource`` where it belongs in its parent's lists already loaded: in those whose spec it
+        matches (at its place in their order; ``newest``, a new object, goes last in the stable order),
+        out of the others. False when it has no kind or parent."""
+        kind, parent_id, resource_id = kind_of(resource), resource.get("parent"), resource.get("id")
+        if kind is None or not isinstance(parent_id, str) or not isinstance(resource_id, str):
+            return False
+        for spec, ids in self._lists.get((kind, parent_id), {}).items():
+            present = resource_id in ids
+            if not spec.matches(resource):
+                if present:
+                    ids.remove(resource_id)
+                continue
+            if not present:
+                ids.append(resource_id)
+            if spec.order or not (present or newest):  # new values in an order of its own, or a member
+                # that was left out until now
+                ids[:] = [member["id"] for member in spec.ordered(self.resources(ids))]
+        return True
 
     def deleted_now(self, resource_id: str) -> None:
         """Gone upstream: later reads of this request see no object, and its parent one child fewer."""

@@ -15,7 +15,7 @@ every sibling already loaded.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Annotated, Final
 
 import strawberry
 from strawberry.scalars import JSON
@@ -26,7 +26,7 @@ from ._fields import FromResource, Renames, read_on_demand
 from .context import GraphContext
 from .enums import PropertyType
 from .kinds import kind_of
-from .lists import ListSpec
+from .list_inputs import TITLE_DEPRECATION, ListFilter, ListOrder, list_spec
 from .pagination import Connection, Window, slice_connection
 
 Info = strawberry.Info[GraphContext, None]
@@ -105,20 +105,30 @@ class Resource(FromResource, Node):
 async def _category_events(
     root: EventCategory,
     info: Info,
-    title: str | None = None,
+    filter: ListFilter | None = None,
+    order_by: list[ListOrder] | None = None,
     first: int | None = None,
     after: str | None = None,
+    title: Annotated[str | None, strawberry.argument(deprecation_reason=TITLE_DEPRECATION)] = None,
 ) -> Connection[Event] | None:
-    window = Window.from_args(first, after, info.context.settings)
-    children = await info.context.loaders.children(EVENT, str(root.id), ListSpec(title=title))
+    spec = list_spec(filter, order_by, title=title)
+    window = Window.from_args(first, after, info.context.settings, tag=spec.cursor_tag)
+    children = await info.context.loaders.children(EVENT, str(root.id), spec)
     return slice_connection(children, window, Event.from_resource)
 
 
 async def _event_properties(
-    root: Event, info: Info, title: str | None = None, first: int | None = None, after: str | None = None
+    root: Event,
+    info: Info,
+    filter: ListFilter | None = None,
+    order_by: list[ListOrder] | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    title: Annotated[str | None, strawberry.argument(deprecation_reason=TITLE_DEPRECATION)] = None,
 ) -> Connection[EventProperty] | None:
-    window = Window.from_args(first, after, info.context.settings)
-    children = await info.context.loaders.children(EVENT_PROPERTY, str(root.id), ListSpec(title=title))
+    spec = list_spec(filter, order_by, title=title)
+    window = Window.from_args(first, after, info.context.settings, tag=spec.cursor_tag)
+    children = await info.context.loaders.children(EVENT_PROPERTY, str(root.id), spec)
     return slice_connection(children, window, EventProperty.from_resource)
 
 
@@ -145,7 +155,9 @@ async def _load_parent(info: Info, parent_id: strawberry.ID | None, kind: str) -
 @strawberry.type(description="A group of events; the parent of events, under an integration.")
 class EventCategory(Resource):
     events: Connection[Event] | None = strawberry.field(
-        resolver=_category_events, description="The events of this category, oldest first."
+        resolver=_category_events,
+        description="The events of this category that `filter` keeps, in the order `orderBy` gives "
+        "(oldest first without it).",
     )
 
 
@@ -155,7 +167,9 @@ class Event(Resource):
         resolver=_event_category, description="The category this event belongs to."
     )
     properties: Connection[EventProperty] | None = strawberry.field(
-        resolver=_event_properties, description="The properties of this event, oldest first."
+        resolver=_event_properties,
+        description="The properties of this event that `filter` keeps, in the order `orderBy` gives "
+        "(oldest first without it).",
     )
 
 
