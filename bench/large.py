@@ -38,9 +38,10 @@ from graphql import execute, parse, print_schema, validate
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from events_gateway.graph import GraphContext, build_schema
-from events_gateway.graph.loaders import Loaders, PageSizeMemo
+from events_gateway.graph.lists import UNFILTERED
+from events_gateway.graph.loaders import Loaders
 from events_gateway.settings import Settings
-from events_gateway.upstream.client import Page, Resource
+from events_gateway.upstream.client import Page, PageSizeMemo, Resource
 
 T = TypeVar("T")
 
@@ -126,6 +127,7 @@ class RootOnlySession:
 
     def __init__(self, categories: list[Resource]) -> None:
         self._categories = categories
+        self.page_size_memo = PageSizeMemo()
 
     async def list_resources(self, **_: Any) -> Page:
         results = list(self._categories)
@@ -135,18 +137,18 @@ class RootOnlySession:
 def primed_context(tree: Tree, settings: Settings, loop: asyncio.AbstractEventLoop) -> GraphContext:
     """A request context whose loaders already hold the whole tree."""
     session: Any = RootOnlySession(tree.categories)
-    loaders = Loaders(session=session, settings=settings, memo=PageSizeMemo(), loop=loop)
+    loaders = Loaders(session=session, settings=settings, loop=loop)
     for category in tree.categories:
-        loaders.remember(category)
+        loaders.store.remember(category)
         events = tree.events[category["id"]]
-        loaders.events_by_category.prime((category["id"], None), [event["id"] for event in events])
+        loaders.events_by_category.prime((category["id"], UNFILTERED), [event["id"] for event in events])
         for event in events:
-            loaders.remember(event)
+            loaders.store.remember(event)
             properties = tree.properties[event["id"]]
-            loaders.properties_by_event.prime((event["id"], None), [item["id"] for item in properties])
+            loaders.properties_by_event.prime((event["id"], UNFILTERED), [item["id"] for item in properties])
             for item in properties:
-                loaders.remember(item)
-    return GraphContext(request_id="bench", settings=settings, session=session, loaders=loaders)
+                loaders.store.remember(item)
+    return GraphContext(request_id="bench", settings=settings, loaders=loaders)
 
 
 # ---- plain graphql-core over dicts --------------------------------------------------------------------

@@ -20,6 +20,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -236,11 +237,12 @@ async def test_no_write_is_applied_twice_or_reported_wrongly(
         categories = [f"Faulty {run} {n}" for n in range(12)]
         events = [f"faulty_{run}_{n}" for n in range(12)]
         jobs: list[Callable[[], Awaitable[dict[str, Any]]]] = [
-            lambda title=title: gateway.graphql(CREATE_CATEGORY, {"title": title, "integration": integration})
+            partial(gateway.graphql, CREATE_CATEGORY, {"title": title, "integration": integration})
             for title in categories
         ]
         jobs += [
-            lambda title=title, n=n: gateway.graphql(  # half leave the integration to the category's
+            partial(  # half leave the integration to the category's
+                gateway.graphql,
                 CREATE_EVENT,
                 {"title": title, "category": category, "integration": integration if n % 2 else None},
             )

@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="events-gateway", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    from .emulator.cli import add_emulator_command
+    from .emulator import add_emulator_command
 
     add_emulator_command(commands)
     _add_serve_command(commands)

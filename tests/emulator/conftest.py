@@ -1,6 +1,8 @@
 """Clients for the contract suite: real httpx over loopback to a running emulator.
 
-Helpers are fixtures (not imports) so test modules stay plain files beside other packages' tests.
+- ``client_for(emulator, key=DEMO_API_KEY)``: an httpx client rooted at that emulator's ``/api/v1``
+  (``ClientFor`` is its type, for annotations).
+- ``api``: the demo key's client for the shared demo emulator.
 """
 
 from __future__ import annotations

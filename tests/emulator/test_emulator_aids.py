@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 import pytest
@@ -13,8 +12,11 @@ from events_gateway.emulator.errors import SERVER_ERROR, SERVICE_UNAVAILABLE, ST
 from events_gateway.emulator.settings import EmulatorSettings
 from events_gateway.emulator.state import CallRecord, count_rounds
 
+from ..conftest import EmulatorFactory
+from .conftest import ClientFor
 
-async def test_aids_are_off_unless_asked(emulator_factory: Any) -> None:
+
+async def test_aids_are_off_unless_asked(emulator_factory: EmulatorFactory) -> None:
     emulator = await emulator_factory(admin=False)
     async with httpx.AsyncClient(base_url=emulator.url) as client:
         assert (await client.get("/_emulator/stats")).status_code == 404
@@ -44,7 +46,9 @@ async def test_stats_count_routes_by_template(
     assert await emulator_admin.stats() == {"total": 0, "by_route": {}, "rounds": 0, "calls": []}
 
 
-async def test_rounds_count_dependent_round_trips(emulator_factory: Any, client_for: Any) -> None:
+async def test_rounds_count_dependent_round_trips(
+    emulator_factory: EmulatorFactory, client_for: ClientFor
+) -> None:
     emulator = await emulator_factory(latency_ms=50)
     async with client_for(emulator) as api, EmulatorAdmin(emulator.url) as admin:
         await asyncio.gather(*(api.get("/event/category") for _ in range(5)))
@@ -54,7 +58,7 @@ async def test_rounds_count_dependent_round_trips(emulator_factory: Any, client_
     assert stats["rounds"] == 2
 
 
-async def test_latency_shows_in_call_times(emulator_factory: Any, client_for: Any) -> None:
+async def test_latency_shows_in_call_times(emulator_factory: EmulatorFactory, client_for: ClientFor) -> None:
     emulator = await emulator_factory(latency_ms=60)
     async with client_for(emulator) as api, EmulatorAdmin(emulator.url) as admin:
         await api.get("/event/category")
@@ -79,7 +83,7 @@ def test_count_rounds_takes_the_longest_chain() -> None:
     [("500", 500, SERVER_ERROR), ("503", 503, SERVICE_UNAVAILABLE), ("429", 429, None)],
 )
 async def test_status_faults(
-    emulator_factory: Any, client_for: Any, kind: str, status: int, detail: str | None
+    emulator_factory: EmulatorFactory, client_for: ClientFor, kind: str, status: int, detail: str | None
 ) -> None:
     emulator = await emulator_factory(fault_rate=1.0, faults=(kind,))
     async with client_for(emulator) as api:
@@ -92,7 +96,9 @@ async def test_status_faults(
         assert "detail" in response.json()
 
 
-async def test_malformed_fault_is_a_200_that_is_not_json(emulator_factory: Any, client_for: Any) -> None:
+async def test_malformed_fault_is_a_200_that_is_not_json(
+    emulator_factory: EmulatorFactory, client_for: ClientFor
+) -> None:
     emulator = await emulator_factory(fault_rate=1.0, faults=("malformed",))
     async with client_for(emulator) as api:
         response = await api.get("/resource/catalog")
@@ -101,7 +107,9 @@ async def test_malformed_fault_is_a_200_that_is_not_json(emulator_factory: Any, 
         response.json()
 
 
-async def test_stall_fault_waits_then_answers_504(emulator_factory: Any, client_for: Any) -> None:
+async def test_stall_fault_waits_then_answers_504(
+    emulator_factory: EmulatorFactory, client_for: ClientFor
+) -> None:
     emulator = await emulator_factory(fault_rate=1.0, faults=("stall",), stall_seconds=0.05)
     async with client_for(emulator) as api:
         response = await api.get("/event/category")
@@ -109,7 +117,7 @@ async def test_stall_fault_waits_then_answers_504(emulator_factory: Any, client_
     assert response.json() == {"detail": STALLED}
 
 
-async def test_a_stall_ends_when_the_emulator_stops(client_for: Any) -> None:
+async def test_a_stall_ends_when_the_emulator_stops(client_for: ClientFor) -> None:
     settings = EmulatorSettings(fault_rate=1.0, faults=("stall",), stall_seconds=300)
     async with asyncio.timeout(20):
         async with run_emulator(settings, port=0) as running:
@@ -122,7 +130,9 @@ async def test_a_stall_ends_when_the_emulator_stops(client_for: Any) -> None:
     assert response.status_code == 504
 
 
-async def test_a_faulted_write_is_never_applied(emulator_factory: Any, client_for: Any) -> None:
+async def test_a_faulted_write_is_never_applied(
+    emulator_factory: EmulatorFactory, client_for: ClientFor
+) -> None:
     emulator = await emulator_factory(fault_rate=1.0, faults=("500", "503", "429", "malformed"))
     async with client_for(emulator) as api, EmulatorAdmin(emulator.url) as admin:
         await admin.configure(fault_rate=0)
@@ -136,7 +146,7 @@ async def test_a_faulted_write_is_never_applied(emulator_factory: Any, client_fo
         assert (await api.get("/event/category")).json()["count"] == before
 
 
-async def test_faults_repeat_for_a_seed(emulator_factory: Any, client_for: Any) -> None:
+async def test_faults_repeat_for_a_seed(emulator_factory: EmulatorFactory, client_for: ClientFor) -> None:
     async def statuses(seed: int) -> list[int]:
         emulator = await emulator_factory(fault_rate=0.5, faults=("500", "503"), fault_seed=seed)
         async with client_for(emulator) as api:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
 from events_gateway.emulator import DEMO_API_KEY, DEMO_WORKSPACE, RunningEmulator
 from events_gateway.emulator.errors import INVALID_TOKEN, NOT_AUTHENTICATED, NOT_FOUND
+
+from ..conftest import AllPages, EmulatorFactory
+from .conftest import ClientFor
 
 OTHER_KEY = "0f9e8d7c-6b5a-4321-8fed-cba987654321"
 KEYS = {DEMO_API_KEY: DEMO_WORKSPACE, OTHER_KEY: "other"}
@@ -26,7 +27,7 @@ async def test_missing_credentials_are_401(emulator: RunningEmulator, headers: d
         assert (await client.post("/event/events", json={})).status_code == 401
 
 
-async def test_unknown_key_is_401_invalid_token(emulator: RunningEmulator, client_for: Any) -> None:
+async def test_unknown_key_is_401_invalid_token(emulator: RunningEmulator, client_for: ClientFor) -> None:
     async with client_for(emulator, "not-a-key") as client:
         response = await client.get("/event/category")
     assert response.status_code == 401
@@ -40,7 +41,7 @@ async def test_bearer_scheme_is_case_insensitive(emulator: RunningEmulator) -> N
 
 
 async def test_workspaces_see_only_their_own_objects(
-    emulator_factory: Any, client_for: Any, all_pages: Any
+    emulator_factory: EmulatorFactory, client_for: ClientFor, all_pages: AllPages
 ) -> None:
     emulator = await emulator_factory(api_keys=KEYS)
     async with client_for(emulator, DEMO_API_KEY) as demo, client_for(emulator, OTHER_KEY) as other:
@@ -65,7 +66,7 @@ async def test_workspaces_see_only_their_own_objects(
 
 
 async def test_a_key_cannot_attach_to_another_workspaces_parent_or_integration(
-    emulator_factory: Any, client_for: Any
+    emulator_factory: EmulatorFactory, client_for: ClientFor
 ) -> None:
     emulator = await emulator_factory(api_keys=KEYS)
     async with client_for(emulator, DEMO_API_KEY) as demo, client_for(emulator, OTHER_KEY) as other:

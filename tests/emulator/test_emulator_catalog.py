@@ -1,8 +1,10 @@
-"""List Resources: the filter grammar (each operator, nesting, errors), sort, teams and the result cap."""
+"""List Resources: the filter grammar (each operator, nesting, errors), sort, teams and the result cap;
+and the two assumptions the gateway relies on: comparisons on date-times, membership in id lists."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -10,8 +12,13 @@ import pytest
 
 from events_gateway.emulator import RunningEmulator
 
+from ..conftest import AllPages, EmulatorFactory
+from .conftest import ClientFor
 
-async def _catalog(api: httpx.AsyncClient, all_pages: Any, filter: Any = None, sort: Any = None) -> list[Any]:
+
+async def _catalog(
+    api: httpx.AsyncClient, all_pages: AllPages, filter: Any = None, sort: Any = None
+) -> list[Any]:
     params = {}
     if filter is not None:
         params["filter"] = json.dumps(filter)
@@ -25,7 +32,11 @@ def _exact(field: str, value: Any) -> dict[str, Any]:
     return {"operator": "exact", "field": field, "value": value}
 
 
-async def test_without_filter_every_kind_comes_back(api: httpx.AsyncClient, all_pages: Any) -> None:
+def _compare(operator: str, field: str, value: Any) -> dict[str, Any]:
+    return {"operator": operator, "field": field, "value": value}
+
+
+async def test_without_filter_every_kind_comes_back(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     everything = await _catalog(api, all_pages)
     assert {r["entity_type"] for r in everything} == {"category", "event", "event_property"}
     assert len(everything) == (await api.get("/resource/catalog")).json()["count"]
@@ -34,20 +45,20 @@ async def test_without_filter_every_kind_comes_back(api: httpx.AsyncClient, all_
 @pytest.mark.parametrize("field", ["type", "entity_type"])
 @pytest.mark.parametrize("kind", ["category", "event", "event_property"])
 async def test_exact_type_and_its_alias(
-    api: httpx.AsyncClient, all_pages: Any, field: str, kind: str
+    api: httpx.AsyncClient, all_pages: AllPages, field: str, kind: str
 ) -> None:
     found = await _catalog(api, all_pages, _exact(field, kind))
     assert found
     assert {r["entity_type"] for r in found} == {kind}
 
 
-async def test_default_sort_is_external_usage_descending(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_default_sort_is_external_usage_descending(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     found = await _catalog(api, all_pages)
     usage = [r["external_usage"] for r in found]
     assert usage == sorted(usage, reverse=True)
 
 
-async def test_sort_with_tie_breaker(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_sort_with_tie_breaker(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     sort = {
         "field": "type",
         "order": "asc",
@@ -66,14 +77,14 @@ class _Desc:
         return self.value > other.value
 
 
-async def test_contains_is_case_insensitive(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_contains_is_case_insensitive(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     found = await _catalog(api, all_pages, {"operator": "contains", "field": "title", "value": "CLICKED"})
     assert found
     assert all("clicked" in r["title"].lower() for r in found)
 
 
 async def test_in_on_parent_id_batches_children_of_many_parents(
-    api: httpx.AsyncClient, all_pages: Any
+    api: httpx.AsyncClient, all_pages: AllPages
 ) -> None:
     categories = (await api.get("/event/category")).json()["results"][:2]
     ids = [categories[0]["id"], categories[1]["id"].replace("-", "")]
@@ -86,7 +97,7 @@ async def test_in_on_parent_id_batches_children_of_many_parents(
     assert len(found) == sum(c["children_count"] for c in categories)
 
 
-async def test_in_on_id_and_the_documented_example(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_in_on_id_and_the_documented_example(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     events = (await api.get("/event/events")).json()["results"][:3]
     found = await _catalog(
         api, all_pages, {"operator": "in", "field": "id", "value": [e["id"] for e in events]}
@@ -104,7 +115,7 @@ async def test_in_on_id_and_the_documented_example(api: httpx.AsyncClient, all_p
     assert events[0]["id"] in {r["id"] for r in await _catalog(api, all_pages, example)}
 
 
-async def test_or_not_and_is_set(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_or_not_and_is_set(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     categories = await _catalog(api, all_pages, _exact("type", "category"))
     events = await _catalog(api, all_pages, _exact("type", "event"))
     either = await _catalog(
@@ -132,7 +143,7 @@ async def test_or_not_and_is_set(api: httpx.AsyncClient, all_pages: Any) -> None
     assert {r["id"] for r in no_parent} == {r["id"] for r in without_parent}
 
 
-async def test_exact_on_a_boolean_field(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_exact_on_a_boolean_field(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     pii = await _catalog(api, all_pages, _exact("pii", True))
     assert pii
     assert all(r["pii"] for r in pii)
@@ -147,8 +158,80 @@ async def test_teams_parameter_restricts_to_a_team(api: httpx.AsyncClient) -> No
 
 
 @pytest.mark.parametrize(
+    ("operator", "keeps"),
+    [
+        ("gt", lambda stamp, middle: stamp > middle),
+        ("gte", lambda stamp, middle: stamp >= middle),
+        ("lt", lambda stamp, middle: stamp < middle),
+        ("lte", lambda stamp, middle: stamp <= middle),
+    ],
+)
+async def test_comparisons_on_a_date_time(
+    api: httpx.AsyncClient, all_pages: AllPages, operator: str, keeps: Any
+) -> None:
+    events = await _catalog(api, all_pages, _exact("type", "event"))
+    middle = sorted(event["created_at"] for event in events)[len(events) // 2]
+    # the same instant written with an offset: compared as an instant, not as text
+    moment = datetime.fromisoformat(middle).astimezone(timezone(timedelta(hours=2))).isoformat()
+
+    found = await _catalog(
+        api,
+        all_pages,
+        {"operator": "and", "operands": [_exact("type", "event"), _compare(operator, "created_at", moment)]},
+    )
+
+    expected = [event["id"] for event in events if keeps(event["created_at"], middle)]
+    assert sorted(r["id"] for r in found) == sorted(expected)
+    assert 0 < len(found) < len(events)
+
+
+async def test_comparisons_on_a_count_and_an_instant_without_offset(
+    api: httpx.AsyncClient, all_pages: AllPages
+) -> None:
+    used = await _catalog(api, all_pages, _compare("gte", "external_usage", 2500))
+    assert used
+    assert all(r["external_usage"] >= 2500 for r in used)
+    everything = await _catalog(api, all_pages, _compare("gt", "created_at", "2000-01-01T00:00:00"))
+    assert len(everything) == (await api.get("/resource/catalog")).json()["count"]
+
+
+async def test_an_id_list_field_takes_in_and_is_set(api: httpx.AsyncClient, all_pages: AllPages) -> None:
+    events = (await api.get("/event/events")).json()["results"]
+    tag, other, unused = (f"00000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))
+    for event, tags in zip(events, ([tag], [other, tag], [other]), strict=False):
+        assert (await api.patch(f"/event/events/{event['id']}", json={"tags": tags})).status_code == 200
+
+    async def ids(filter: Any) -> list[str]:
+        return [r["id"] for r in await _catalog(api, all_pages, filter, {"field": "created_at"})]
+
+    assert await ids({"operator": "in", "field": "tags", "value": [tag]}) == [e["id"] for e in events[:2]]
+    assert await ids({"operator": "in", "field": "tags", "value": [other, unused]}) == [
+        e["id"] for e in events[1:3]
+    ]
+    assert await ids({"operator": "in", "field": "tags", "value": [tag.replace("-", "")]}) == [
+        e["id"] for e in events[:2]
+    ]
+    assert await ids({"operator": "in", "field": "tags", "value": []}) == []
+    assert await ids({"operator": "is_set", "field": "tags", "value": None}) == [e["id"] for e in events[:3]]
+    not_set = await ids({"operator": "is_set", "field": "tags", "value": False})
+    assert not set(not_set) & {e["id"] for e in events[:3]}
+    for field in ("owners", "owners_groups", "teams", "collections", "subscribers"):
+        assert await ids({"operator": "in", "field": field, "value": [tag]}) == []
+
+
+@pytest.mark.parametrize(
     ("param", "value"),
     [
+        ("filter", json.dumps({"operator": "exact", "field": "tags", "value": "a"})),
+        ("filter", json.dumps({"operator": "contains", "field": "owners", "value": "a"})),
+        ("filter", json.dumps({"operator": "in", "field": "teams", "value": ["not-a-uuid"]})),
+        ("filter", json.dumps({"operator": "in", "field": "teams", "value": "a"})),
+        ("filter", json.dumps({"operator": "gt", "field": "tags", "value": "a"})),
+        ("filter", json.dumps({"operator": "lt", "field": "pii", "value": True})),
+        ("filter", json.dumps({"operator": "gt", "field": "created_at", "value": "yesterday"})),
+        ("filter", json.dumps({"operator": "gt", "field": "created_at", "value": 5})),
+        ("filter", json.dumps({"operator": "lte", "field": "external_usage", "value": "5"})),
+        ("sort", json.dumps({"field": "tags", "order": "asc"})),
         ("filter", "{not json"),
         ("filter", "[]"),
         ("filter", json.dumps({"operator": "exact", "field": "nope", "value": 1})),
@@ -190,7 +273,7 @@ async def test_deep_nesting_is_refused(api: httpx.AsyncClient) -> None:
 
 
 async def test_results_are_capped_and_only_those_served(
-    emulator_factory: Any, client_for: Any, all_pages: Any
+    emulator_factory: EmulatorFactory, client_for: ClientFor, all_pages: AllPages
 ) -> None:
     emulator: RunningEmulator = await emulator_factory(
         seed="scale", scale=(3, 4, 5), catalog_cap=25, page_size=10

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
 from events_gateway.emulator.errors import INVALID_PAGE
 
+from ..conftest import AllPages, EmulatorFactory
+from .conftest import ClientFor
 
-async def test_pages_link_to_each_other_with_absolute_urls(emulator_factory: Any, client_for: Any) -> None:
+
+async def test_pages_link_to_each_other_with_absolute_urls(
+    emulator_factory: EmulatorFactory, client_for: ClientFor
+) -> None:
     emulator = await emulator_factory(page_size=4)
     async with client_for(emulator) as api:
         first = (await api.get("/event/event_properties/", params={"title": "session_id"})).json()
@@ -33,7 +36,7 @@ async def test_pages_link_to_each_other_with_absolute_urls(emulator_factory: Any
 
 
 async def test_following_next_visits_every_object_once_in_created_order(
-    emulator_factory: Any, client_for: Any, all_pages: Any
+    emulator_factory: EmulatorFactory, client_for: ClientFor, all_pages: AllPages
 ) -> None:
     emulator = await emulator_factory(page_size=7)
     async with client_for(emulator) as api:
@@ -74,7 +77,7 @@ async def test_page_one_of_an_empty_list_is_fine(api: httpx.AsyncClient) -> None
     assert (await api.get("/event/events", params={"title": "No such event", "page": 2})).status_code == 404
 
 
-async def test_page_size_is_configurable(emulator_factory: Any, client_for: Any) -> None:
+async def test_page_size_is_configurable(emulator_factory: EmulatorFactory, client_for: ClientFor) -> None:
     emulator = await emulator_factory(page_size=3)
     async with client_for(emulator) as api:
         body = (await api.get("/event/category")).json()

@@ -7,8 +7,11 @@ from typing import Any
 
 from events_gateway.emulator import EmulatorSettings, run_emulator
 
+from ..conftest import AllPages, EmulatorFactory
+from .conftest import ClientFor
 
-async def test_state_survives_a_restart(tmp_path: Path, client_for: Any, all_pages: Any) -> None:
+
+async def test_state_survives_a_restart(tmp_path: Path, client_for: ClientFor, all_pages: AllPages) -> None:
     db = tmp_path / "emulator.sqlite3"
     settings = EmulatorSettings(db_path=db, write_limit=None)
     async with run_emulator(settings, port=0) as first, client_for(first) as api:
@@ -36,7 +39,7 @@ async def test_state_survives_a_restart(tmp_path: Path, client_for: Any, all_pag
         assert later["created_at"] > created["created_at"]
 
 
-async def test_in_memory_state_starts_fresh(client_for: Any) -> None:
+async def test_in_memory_state_starts_fresh(client_for: ClientFor) -> None:
     settings = EmulatorSettings(write_limit=None)
     async with run_emulator(settings, port=0) as first, client_for(first) as api:
         integration = (await api.get("/integration/integrations")).json()["results"][0]["id"]
@@ -46,7 +49,9 @@ async def test_in_memory_state_starts_fresh(client_for: Any) -> None:
         assert (await api.get("/event/category")).json()["count"] == count - 1
 
 
-async def test_seeds_are_deterministic_and_none_means_empty(emulator_factory: Any, client_for: Any) -> None:
+async def test_seeds_are_deterministic_and_none_means_empty(
+    emulator_factory: EmulatorFactory, client_for: ClientFor
+) -> None:
     first, second, empty = (
         await emulator_factory(),
         await emulator_factory(),
@@ -66,7 +71,9 @@ def _rebased(body: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     return {**body, "links": links}
 
 
-async def test_scale_seed_has_the_asked_shape(emulator_factory: Any, client_for: Any) -> None:
+async def test_scale_seed_has_the_asked_shape(
+    emulator_factory: EmulatorFactory, client_for: ClientFor
+) -> None:
     emulator = await emulator_factory(seed="scale", scale=(2, 3, 4))
     async with client_for(emulator) as api:
         assert (await api.get("/event/category")).json()["count"] == 2

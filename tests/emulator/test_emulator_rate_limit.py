@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from events_gateway.emulator import DEMO_API_KEY, DEMO_WORKSPACE, EmulatorSettings
 from events_gateway.emulator.errors import THROTTLED
+
+from ..conftest import EmulatorFactory
+from .conftest import ClientFor
 
 OTHER_KEY = "0f9e8d7c-6b5a-4321-8fed-cba987654321"
 
 
-async def test_writes_over_the_limit_are_429_with_retry_after(emulator_factory: Any, client_for: Any) -> None:
+async def test_writes_over_the_limit_are_429_with_retry_after(
+    emulator_factory: EmulatorFactory, client_for: ClientFor
+) -> None:
     emulator = await emulator_factory(
         write_limit=3, api_keys={DEMO_API_KEY: DEMO_WORKSPACE, OTHER_KEY: "other"}
     )
@@ -32,7 +35,9 @@ async def test_writes_over_the_limit_are_429_with_retry_after(emulator_factory: 
         assert (await other.post("/event/category", json={})).status_code == 400
 
 
-async def test_the_default_limit_is_thirty_a_minute(emulator_factory: Any, client_for: Any) -> None:
+async def test_the_default_limit_is_thirty_a_minute(
+    emulator_factory: EmulatorFactory, client_for: ClientFor
+) -> None:
     # The test fixtures turn the limit off; put back the settings' own default, not a copy of its value.
     emulator = await emulator_factory(write_limit=EmulatorSettings().write_limit)
     async with client_for(emulator) as api:
@@ -40,7 +45,7 @@ async def test_the_default_limit_is_thirty_a_minute(emulator_factory: Any, clien
     assert statuses == [400] * 30 + [429]
 
 
-async def test_reset_clears_the_windows(emulator_factory: Any, client_for: Any) -> None:
+async def test_reset_clears_the_windows(emulator_factory: EmulatorFactory, client_for: ClientFor) -> None:
     from events_gateway.emulator import EmulatorAdmin
 
     emulator = await emulator_factory(write_limit=1)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 import httpx
 import pytest
 
 from events_gateway.emulator import RunningEmulator
 from events_gateway.emulator.errors import METHOD_NOT_ALLOWED, NOT_FOUND
+
+from ..conftest import AllPages
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -84,7 +85,7 @@ async def test_categories_events_and_properties_carry_their_fields(api: httpx.As
 
 
 async def test_demo_data_has_typed_required_and_enum_properties(
-    api: httpx.AsyncClient, all_pages: Any
+    api: httpx.AsyncClient, all_pages: AllPages
 ) -> None:
     properties = await all_pages(api, "/event/event_properties")
     assert {p["type"] for p in properties} == {"string", "number", "boolean", "enum"}
@@ -178,7 +179,9 @@ async def test_wrong_method_is_405_with_detail(api: httpx.AsyncClient, method: s
     assert "Allow" in response.headers
 
 
-async def test_lists_filter_by_title_parent_and_integration(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_lists_filter_by_title_parent_and_integration(
+    api: httpx.AsyncClient, all_pages: AllPages
+) -> None:
     integrations = (await api.get("/integration/integrations")).json()["results"]
     segment = next(i for i in integrations if i["name"] == "Segment")
     events = await all_pages(api, "/event/events", integration_id=segment["id"])

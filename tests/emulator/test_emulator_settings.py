@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -34,3 +35,7 @@ def test_repr_never_shows_keys_and_paths_become_paths() -> None:
     settings = EmulatorSettings(db_path="x.sqlite3")  # type: ignore[arg-type]
     assert DEMO_API_KEY not in repr(settings)
     assert settings.db_path == Path("x.sqlite3")
+
+
+def test_demo_key_looks_like_a_uuid() -> None:
+    assert str(uuid.UUID(DEMO_API_KEY)) == DEMO_API_KEY

@@ -21,6 +21,8 @@ from events_gateway.emulator.errors import (
     WRONG_PARENT_KIND,
 )
 
+from ..conftest import AllPages
+
 
 async def _first(api: httpx.AsyncClient, path: str, **params: str) -> dict[str, Any]:
     result: dict[str, Any] = (await api.get(path, params=params)).json()["results"][0]
@@ -88,7 +90,7 @@ async def test_the_older_property_path_creates_too(api: httpx.AsyncClient) -> No
     assert response.json()["entity_type"] == "event_property"
 
 
-async def test_new_objects_sort_after_older_ones(api: httpx.AsyncClient, all_pages: Any) -> None:
+async def test_new_objects_sort_after_older_ones(api: httpx.AsyncClient, all_pages: AllPages) -> None:
     integration = await _integration(api)
     created = [
         (await api.post("/event/category", json={"title": f"New {n}", "integration": integration})).json()

@@ -26,6 +26,8 @@ from events_gateway.graph import GraphContext, build_schema, make_context
 from events_gateway.settings import Settings
 from events_gateway.upstream import UpstreamClient, UpstreamSettings
 
+from ..conftest import AllPages
+
 
 @dataclass
 class Gateway:
@@ -94,8 +96,6 @@ def gateway(emulator: RunningEmulator, gateway_for: GatewayFor) -> Gateway:
 
 
 Rest = Callable[..., Awaitable[list[dict[str, Any]]]]
-#: The shared ``all_pages`` fixture (tests/conftest.py).
-AllPages = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 
 @pytest.fixture
@@ -111,8 +111,11 @@ def rest(all_pages: AllPages) -> Rest:
     return read
 
 
+AdminFor = Callable[[RunningEmulator], EmulatorAdmin]
+
+
 @pytest.fixture
-async def admin_for() -> AsyncIterator[Callable[[RunningEmulator], EmulatorAdmin]]:
+async def admin_for() -> AsyncIterator[AdminFor]:
     """``admin_for(emulator)``: the test-aid client of any emulator started in the test."""
     async with AsyncExitStack() as stack:
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -47,9 +47,10 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from events_gateway.graph import GraphContext, build_schema
 from events_gateway.graph.execution import FastExecutionContext
-from events_gateway.graph.loaders import Loaders, PageSizeMemo
+from events_gateway.graph.lists import UNFILTERED
+from events_gateway.graph.loaders import Loaders
 from events_gateway.settings import Settings
-from events_gateway.upstream.client import Page, Resource
+from events_gateway.upstream.client import Page, PageSizeMemo, Resource
 from events_gateway.upstream.errors import UpstreamUnavailable
 
 # ---- a schema made to break things -------------------------------------------------------------------
@@ -187,7 +188,7 @@ class Query:
 
     @strawberry.field
     def named(self) -> list[Named]:
-        return GOOD_ITEMS
+        return [*GOOD_ITEMS]
 
 
 class QuietSchema(strawberry.Schema):
@@ -240,7 +241,9 @@ def _resource(kind: str, index: int, parent: str | None, children: int) -> Resou
 
 def _tree() -> tuple[list[Resource], dict[str, list[Resource]], dict[str, list[Resource]]]:
     counter = itertools.count()
-    categories, events, properties = [], {}, {}
+    categories: list[Resource] = []
+    events: dict[str, list[Resource]] = {}
+    properties: dict[str, list[Resource]] = {}
     for _ in range(2):
         category = _resource("event_category", next(counter), None, 3)
         categories.append(category)
@@ -262,6 +265,8 @@ FAILING_EVENT = EVENTS[CATEGORIES[1]["id"]][1]["id"]
 class TreeSession:
     """The upstream as far as the primed loaders leave anything to ask: root lists, and one failure."""
 
+    page_size_memo = PageSizeMemo()
+
     def resources_url_length(self, **_: Any) -> int:
         return 100
 
@@ -280,20 +285,19 @@ class TreeSession:
 
 def _gateway_context() -> GraphContext:
     session: Any = TreeSession()
-    loaders = Loaders(
-        session=session, settings=GATEWAY_SETTINGS, memo=PageSizeMemo(), loop=asyncio.get_running_loop()
-    )
+    loaders = Loaders(session=session, settings=GATEWAY_SETTINGS, loop=asyncio.get_running_loop())
     for category in CATEGORIES:
-        loaders.remember(category)
-        loaders.events_by_category.prime((category["id"], None), [e["id"] for e in EVENTS[category["id"]]])
+        loaders.store.remember(category)
+        events = [e["id"] for e in EVENTS[category["id"]]]
+        loaders.events_by_category.prime((category["id"], UNFILTERED), events)
         for event in EVENTS[category["id"]]:
-            loaders.remember(event)
+            loaders.store.remember(event)
             if event["id"] != FAILING_EVENT:
                 ids = [item["id"] for item in PROPERTIES[event["id"]]]
-                loaders.properties_by_event.prime((event["id"], None), ids)
+                loaders.properties_by_event.prime((event["id"], UNFILTERED), ids)
             for item in PROPERTIES[event["id"]]:
-                loaders.remember(item)
-    return GraphContext(request_id="r-diff", settings=GATEWAY_SETTINGS, session=session, loaders=loaders)
+                loaders.store.remember(item)
+    return GraphContext(request_id="r-diff", settings=GATEWAY_SETTINGS, loaders=loaders)
 
 
 # ---- comparing ---------------------------------------------------------------------------------------
@@ -532,7 +536,7 @@ GENERATED = settings(
 )
 
 
-def _run(check: Callable[[], Awaitable[None]]) -> None:
+def _run(check: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(check())
 
 

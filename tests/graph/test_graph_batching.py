@@ -13,7 +13,8 @@ import pytest
 
 from events_gateway.upstream import STABLE_SORT, and_, exact, in_
 
-Gateway = GatewayFor = Rest = Any  # fixtures' types live in conftest.py; tests get them as fixtures
+from ..conftest import EmulatorFactory
+from .conftest import AdminFor, GatewayFor, Rest
 
 C, E, P = 5, 20, 10
 PAGE = 50
@@ -36,7 +37,7 @@ def _count(data: dict[str, Any]) -> tuple[int, int, int]:
 
 
 async def test_the_whole_tree_costs_one_round_per_level(
-    emulator_factory: Any, gateway_for: GatewayFor, admin_for: Any
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, admin_for: AdminFor
 ) -> None:
     emulator = await emulator_factory(seed="scale", scale=(C, E, P), latency_ms=LATENCY_MS)
     gateway = gateway_for(emulator)
@@ -54,7 +55,7 @@ async def test_the_whole_tree_costs_one_round_per_level(
 
 
 async def test_the_per_parent_fallback_calls_each_parent_once_and_concurrently(
-    emulator_factory: Any, gateway_for: GatewayFor, admin_for: Any
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, admin_for: AdminFor
 ) -> None:
     emulator = await emulator_factory(seed="scale", scale=(3, 4, 2), latency_ms=LATENCY_MS)
     gateway = gateway_for(emulator, batching="per-parent")
@@ -75,7 +76,7 @@ async def test_the_per_parent_fallback_calls_each_parent_once_and_concurrently(
 
 @pytest.mark.parametrize("batching", ["catalog", "per-parent"])
 async def test_aliases_of_the_same_subtree_cost_no_extra_calls(
-    emulator_factory: Any, gateway_for: GatewayFor, admin_for: Any, batching: str
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, admin_for: AdminFor, batching: str
 ) -> None:
     emulator = await emulator_factory(seed="scale", scale=(3, 4, 2))
     gateway = gateway_for(emulator, batching=batching)
@@ -100,7 +101,7 @@ async def test_aliases_of_the_same_subtree_cost_no_extra_calls(
 
 
 async def test_back_references_and_lookups_after_a_list_cost_no_call(
-    emulator_factory: Any, gateway_for: GatewayFor, admin_for: Any, rest: Rest
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, admin_for: AdminFor, rest: Rest
 ) -> None:
     emulator = await emulator_factory(seed="scale", scale=(2, 3, 2))
     gateway = gateway_for(emulator)
@@ -121,7 +122,7 @@ async def test_back_references_and_lookups_after_a_list_cost_no_call(
 
 
 async def test_lookups_by_id_are_batched_into_one_call(
-    emulator_factory: Any, gateway_for: GatewayFor, admin_for: Any, rest: Rest
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, admin_for: AdminFor, rest: Rest
 ) -> None:
     emulator = await emulator_factory(seed="scale", scale=(2, 3, 2))
     gateway = gateway_for(emulator)
@@ -145,7 +146,7 @@ async def test_lookups_by_id_are_batched_into_one_call(
 
 
 async def test_long_parent_lists_are_chunked_under_the_url_limit(
-    emulator_factory: Any, gateway_for: GatewayFor, admin_for: Any
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, admin_for: AdminFor
 ) -> None:
     emulator = await emulator_factory(seed="scale", scale=(5, 3, 1))
     probe = gateway_for(emulator)
@@ -168,7 +169,7 @@ async def test_long_parent_lists_are_chunked_under_the_url_limit(
 
 
 async def test_chunks_stay_under_the_catalog_cap(
-    emulator_factory: Any, gateway_for: GatewayFor, admin_for: Any, rest: Rest
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, admin_for: AdminFor, rest: Rest
 ) -> None:
     emulator = await emulator_factory(seed="scale", scale=(3, 20, 2), catalog_cap=30, page_size=10)
     gateway = gateway_for(emulator, catalog_cap=30, page_size_hint=10)
@@ -187,7 +188,7 @@ async def test_chunks_stay_under_the_catalog_cap(
 
 
 async def test_title_filtered_children_of_many_parents_stay_under_the_cap(
-    emulator_factory: Any, gateway_for: GatewayFor, admin_for: Any
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, admin_for: AdminFor
 ) -> None:
     # Every event has a property titled property_0001: 60 matches, more than the cap of 30 allows at once.
     emulator = await emulator_factory(seed="scale", scale=(3, 20, 2), catalog_cap=30, page_size=10)
@@ -205,7 +206,7 @@ async def test_title_filtered_children_of_many_parents_stay_under_the_cap(
 
 
 async def test_a_page_size_unlike_the_hint_still_reads_every_child(
-    emulator_factory: Any, gateway_for: GatewayFor, admin_for: Any
+    emulator_factory: EmulatorFactory, gateway_for: GatewayFor, admin_for: AdminFor
 ) -> None:
     emulator = await emulator_factory(seed="scale", scale=(2, 9, 4), page_size=7)
     for hint in (3, 50):

@@ -8,7 +8,7 @@ import pytest
 
 from events_gateway.emulator import RunningEmulator
 
-Gateway = Rest = Any  # fixtures' types live in conftest.py; tests get them as fixtures
+from .conftest import AdminFor, Gateway, Rest
 
 OWNER = "11111111-2222-4333-8444-555555555555"
 
@@ -79,12 +79,13 @@ async def test_create_event_property_with_its_extras(
 ) -> None:
     event = await _event(emulator, rest)
     data = await gateway.data(
-        """mutation($e: ID!) { createEventProperty(input: {title: "plan", eventId: $e, type: "enum",
-            enumValues: "free,pro", isRequired: true, regex: "^[a-z]+$", isArrayType: false}) {
-            id type enumValues isRequired regex isArrayType integrationId event { id } } }""",
+        """mutation($e: ID!) { createEventProperty(input: {title: "plan", eventId: $e, type: ENUM,
+            enumValues: ["free", " pro "], isRequired: true, regex: "^[a-z]+$", isArrayType: false}) {
+            id type rawType enumValues isRequired regex isArrayType integrationId event { id } } }""",
         {"e": event["id"]},
     )
     created = data["createEventProperty"]
+    assert (created["type"], created["rawType"], created["enumValues"]) == ("ENUM", "enum", ["free", "pro"])
     assert created["event"] == {"id": event["id"]}
     assert created["integrationId"] == event["integration"]
     [upstream] = await rest(emulator, f"/event/event_properties/{created['id']}")
@@ -168,13 +169,44 @@ async def test_updated_objects_are_read_fresh_in_the_same_request(
 async def test_update_event_property(emulator: RunningEmulator, gateway: Gateway, rest: Rest) -> None:
     prop = (await rest(emulator, "/event/event_properties"))[0]
     data = await gateway.data(
-        """mutation($id: ID!) { updateEventProperty(id: $id, input: {isRequired: false, type: "number",
+        """mutation($id: ID!) { updateEventProperty(id: $id, input: {isRequired: false, type: NUMBER,
             title: "renamed"}) { title type isRequired } }""",
         {"id": prop["id"]},
     )
-    assert data["updateEventProperty"] == {"title": "renamed", "type": "number", "isRequired": False}
+    assert data["updateEventProperty"] == {"title": "renamed", "type": "NUMBER", "isRequired": False}
     [upstream] = await rest(emulator, f"/event/event_properties/{prop['id']}")
     assert (upstream["title"], upstream["type"]) == ("renamed", "number")
+
+
+async def test_enum_values_are_a_list_both_ways_and_null_clears_them(
+    emulator: RunningEmulator, gateway: Gateway, rest: Rest
+) -> None:
+    prop = (await rest(emulator, "/event/event_properties"))[0]
+    update = """mutation($id: ID!, $values: [String!]) {
+        updateEventProperty(id: $id, input: {type: ENUM, enumValues: $values}) { enumValues } }"""
+    data = await gateway.data(update, {"id": prop["id"], "values": ["email", "sms"]})
+    assert data["updateEventProperty"] == {"enumValues": ["email", "sms"]}
+    [upstream] = await rest(emulator, f"/event/event_properties/{prop['id']}")
+    assert upstream["enum_values"] == "email,sms"  # the upstream's own encoding
+
+    cleared: list[str] | None
+    for cleared in (None, []):
+        data = await gateway.data(update, {"id": prop["id"], "values": cleared})
+        assert data["updateEventProperty"] == {"enumValues": None}
+        [upstream] = await rest(emulator, f"/event/event_properties/{prop['id']}")
+        assert upstream["enum_values"] == ""
+
+
+async def test_a_property_field_is_not_part_of_an_events_update(gateway: Gateway) -> None:
+    # refused by validation, before anything runs: each kind's input has only its own fields
+    result = await gateway.run(
+        'mutation { updateEvent(id: "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f", input: {isRequired: true}) '
+        "{ id } }"
+    )
+    assert result.data is None
+    assert result.errors is not None
+    assert "isRequired" in result.errors[0].message
+    assert result.errors[0].path is None
 
 
 async def test_delete_event_is_gone_from_later_reads(
@@ -230,18 +262,31 @@ async def test_a_deleted_object_is_not_found_later_in_the_request(
         ('createEventCategory(input: {title: "A", integrationId: "nope"}) { id }', "integrationId"),
         ('createEvent(input: {title: "A", categoryId: "%(uuid)s", owners: ["bad"]}) { id }', "owners"),
         ('createEvent(input: {title: "A", categoryId: "nope"}) { id }', "categoryId"),
-        ('createEventProperty(input: {title: "A", eventId: "%(uuid)s", type: "colour"}) { id }', "type"),
-        ('createEventProperty(input: {title: "A", eventId: "%(uuid)s", type: "enum"}) { id }', "enumValues"),
+        ('createEventProperty(input: {title: "A", eventId: "%(uuid)s", type: OTHER}) { id }', "type"),
+        ('createEventProperty(input: {title: "A", eventId: "%(uuid)s", type: ENUM}) { id }', "enumValues"),
+        (
+            'createEventProperty(input: {title: "A", eventId: "%(uuid)s", type: ENUM, enumValues: []}) '
+            "{ id }",
+            "enumValues",
+        ),
+        (
+            'createEventProperty(input: {title: "A", eventId: "%(uuid)s", enumValues: ["a,b"]}) { id }',
+            "enumValues",
+        ),
+        (
+            'createEventProperty(input: {title: "A", eventId: "%(uuid)s", enumValues: [" "]}) { id }',
+            "enumValues",
+        ),
+        ('updateEventProperty(id: "%(uuid)s", input: {type: OTHER}) { id }', "type"),
         ('createEventProperty(input: {title: "A", eventId: "%(uuid)s", regex: "(("}) { id }', "regex"),
         ('updateEvent(id: "%(uuid)s", input: {title: ""}) { id }', "title"),
-        ('updateEvent(id: "%(uuid)s", input: {isRequired: true}) { id }', "isRequired"),
         ('updateEventProperty(id: "x", input: {pii: true}) { id }', "id"),
         ('deleteEvent(id: "x") { id }', "id"),
         ('deleteEventProperty(id: "12") { id }', "id"),
     ],
 )
 async def test_inputs_are_checked_before_any_call(
-    emulator: RunningEmulator, gateway: Gateway, admin_for: Any, mutation: str, field: str
+    emulator: RunningEmulator, gateway: Gateway, admin_for: AdminFor, mutation: str, field: str
 ) -> None:
     admin = admin_for(emulator)
     await admin.reset()

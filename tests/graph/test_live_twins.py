@@ -9,9 +9,9 @@ import pytest
 from graphql import ExecutionResult, parse, print_ast
 
 from events_gateway.emulator import EmulatorAdmin, RunningEmulator
+from events_gateway.graph import ErrorCode
 from events_gateway.graph.cost import CostModel, predict_cost
 from events_gateway.graph.live import (
-    LIVE_UNAVAILABLE,
     LiveEvent,
     LiveRequest,
     kinds_read,
@@ -20,7 +20,7 @@ from events_gateway.graph.live import (
 from events_gateway.graph.writes import Write, write_listener
 from events_gateway.settings import Settings
 
-Gateway = GatewayFor = Any  # fixtures' types live in conftest.py; tests get them as fixtures
+from .conftest import Gateway, GatewayFor
 
 TREE = (
     "eventCategories(first: 2) { totalCount nodes { title events(first: 3) "
@@ -31,6 +31,7 @@ TREE = (
 def test_every_query_field_has_a_twin_with_its_arguments_and_type(gateway: Gateway) -> None:
     schema = gateway.schema._schema
     assert schema.subscription_type is not None
+    assert schema.query_type is not None
     queries, twins = schema.query_type.fields, schema.subscription_type.fields
     assert list(twins) == list(queries)
     for name, field in queries.items():
@@ -98,7 +99,7 @@ async def test_a_subscription_run_as_a_query_says_where_to_subscribe_and_calls_n
     result = await gateway.run(f"subscription {{ {TREE} }}")
     assert result.data is None
     assert result.errors is not None
-    assert result.errors[0].extensions == {"code": LIVE_UNAVAILABLE}
+    assert result.errors[0].extensions == {"code": ErrorCode.LIVE_UNAVAILABLE}
     assert (await emulator_admin.stats())["total"] == 0
 
 
@@ -131,7 +132,7 @@ async def test_each_live_result_is_the_subscription_event_as_it_is(gateway: Gate
         root_value=source,
         context_value=None,
     )
-    results = [result async for result in stream]  # type: ignore[union-attr]
+    results = [result async for result in stream]
     assert [result.data for result in results] == [answer.data for answer in answers]
     [request] = source.requests
     # The variables as the client sent them (no defaults filled in, nothing undeclared).

@@ -14,9 +14,8 @@ from events_gateway.server.browser_safety import (
     FOREIGN_ORIGIN_MESSAGE,
     MISDIRECTED_MESSAGE,
     UNTRUSTED_HOST_MESSAGE,
-    HostRule,
-    split_host,
 )
+from events_gateway.server.hosts import HostRule, split_host
 from events_gateway.settings import Settings, SettingsError
 
 from .conftest import GatewayFactory

@@ -23,7 +23,7 @@ from events_gateway.emulator import DEMO_API_KEY, EmulatorAdmin, RunningEmulator
 from events_gateway.server import create_app
 from events_gateway.settings import Settings
 
-from .test_graphiql_browser import PAGE_WAIT, require_browser, start_chromium
+from .browser import PAGE_WAIT, require_browser, start_chromium
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver

@@ -159,12 +159,14 @@ async def test_accept_absent_is_treated_as_graphql_response_json(
         (f"{GRAPHQL_RESPONSE_JSON};q=0, */*", APPLICATION_JSON),
         # GraphiQL's fetcher
         (f"{APPLICATION_JSON}, multipart/mixed", APPLICATION_JSON),
-        # ties and wildcards: the spec's preferred type, unless the client names the other outright
+        # ties: a type named outright beats a wildcard; both named, the spec's preferred type
         (f"{APPLICATION_JSON}, {GRAPHQL_RESPONSE_JSON}", GRAPHQL_RESPONSE_JSON),
-        ("*/*", GRAPHQL_RESPONSE_JSON),
-        ("application/*", GRAPHQL_RESPONSE_JSON),
+        (f"{GRAPHQL_RESPONSE_JSON}, */*", GRAPHQL_RESPONSE_JSON),
         (f"{APPLICATION_JSON}, */*", APPLICATION_JSON),
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", GRAPHQL_RESPONSE_JSON),
+        # wildcards alone (Apollo Client 3, fetch, browsers): application/json, as the spec's audit asks
+        ("*/*", APPLICATION_JSON),
+        ("application/*", APPLICATION_JSON),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", APPLICATION_JSON),
     ],
 )
 async def test_body_highest_priority_accepted_media_type_is_used(
@@ -179,6 +181,18 @@ async def test_body_highest_priority_accepted_media_type_is_used(
         assert response.status_code == 200
         assert media_type(response) == expected
         assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_accept_wildcard_is_answered_as_application_json(gateway: str, http: httpx.AsyncClient) -> None:
+    """Audit (graphql-http, 47DE): "SHOULD accept */* and use application/json for the content-type". A
+    client that only sends */* (Apollo Client 3's default) never asked for application/graphql-response+json,
+    so it gets application/json and its status codes: a validation error is a 200 with ``errors``, which
+    such a client reads as GraphQL errors rather than as a failed request."""
+    response = await post(http, gateway, {"query": "{ noSuchField }"}, accept="*/*")
+    assert media_type(response) == APPLICATION_JSON
+    assert response.status_code == 200
+    assert codes(response) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "data" not in response.json()
 
 
 @pytest.mark.parametrize(
@@ -324,14 +338,19 @@ async def test_status_json_parsing_failure_should_be_400(
         ("{ __typename }", "must be a JSON object"),
         (7, "must be a JSON object"),
         (None, "must be a JSON object"),
-        ([{"query": "{ __typename }"}, {"query": "{ __typename }"}], "Batched requests"),
+        ([], "The batch (a JSON array of operations) is empty"),
+        (
+            [{"query": "{ __typename }"}, 7],
+            "Operation 1 of the batch: The request body must be a JSON object",
+        ),
+        ([{"query": 7}], "Operation 0 of the batch: The request parameter 'query' must be a string"),
     ],
 )
 async def test_status_invalid_parameters_should_be_400(
     gateway: str, http: httpx.AsyncClient, accept: str, body: object, message: str
 ) -> None:
     """Invalid parameters: "A request that does not constitute a well-formed GraphQL-over-HTTP request
-    SHOULD result in status code 400 (Bad Request)." (under both media types; batches are refused too.)"""
+    SHOULD result in status code 400 (Bad Request)." (under both media types; a malformed batch too.)"""
     response = await post(http, gateway, body, accept=accept)
     assert response.status_code == 400
     assert codes(response) == ["BAD_REQUEST"]

@@ -7,10 +7,9 @@ import json
 import httpx
 import pytest
 
+from events_gateway.graph import ErrorCode
 from events_gateway.server.persisted_queries import (
     MSG_HASH_MISMATCH,
-    MSG_NOT_FOUND,
-    MSG_NOT_SUPPORTED,
     MemoryQueryStore,
     PersistedQueries,
     sha256_hex,
@@ -38,7 +37,7 @@ def get_params(sha: str, **extra: str) -> dict[str, str]:
 
 
 def codes(body: dict[str, object]) -> list[str]:
-    return [error["extensions"]["code"] for error in body.get("errors", [])]  # type: ignore[attr-defined, index]
+    return [error["extensions"]["code"] for error in body.get("errors", [])]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("accept", [JSON, GRAPHQL_JSON])
@@ -49,7 +48,7 @@ async def test_an_unknown_hash_is_a_200_cue_to_send_the_query(
     response = await http.post(f"{gateway}/graphql", json=body, headers={**api_headers, "Accept": accept})
     assert response.status_code == 200
     answer = response.json()
-    assert answer["errors"][0]["message"] == MSG_NOT_FOUND
+    assert answer["errors"][0]["message"] == ErrorCode.PERSISTED_QUERY_NOT_FOUND.message
     assert codes(answer) == ["PERSISTED_QUERY_NOT_FOUND"]
     assert "data" not in answer
     assert response.headers["cache-control"] == "no-store"
@@ -176,7 +175,7 @@ async def test_turned_off_every_persisted_request_is_told_so(
             f"{gateway}/graphql", json=body, headers={**api_headers, "Accept": GRAPHQL_JSON}
         )
         assert response.status_code == 200
-        assert response.json()["errors"][0]["message"] == MSG_NOT_SUPPORTED
+        assert response.json()["errors"][0]["message"] == ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED.message
         assert codes(response.json()) == ["PERSISTED_QUERY_NOT_SUPPORTED"]
     plain = await http.post(f"{gateway}/graphql", json={"query": QUERY}, headers=api_headers)
     assert len(plain.json()["data"]["eventCategories"]["nodes"]) == 2

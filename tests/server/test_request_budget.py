@@ -10,14 +10,11 @@ import asyncio
 from typing import Any
 
 import httpx
-import pytest
 from aiodataloader import DataLoader
 
-from events_gateway import settings as gateway_settings
 from events_gateway.emulator import EmulatorAdmin
 from events_gateway.server import upstream_settings
-from events_gateway.settings import Settings, SettingsError
-from events_gateway.upstream import resilience
+from events_gateway.settings import Settings
 from events_gateway.upstream.resilience import Deadline, current_deadline, deadline_scope
 
 from .conftest import GatewayFactory
@@ -78,41 +75,13 @@ async def test_the_deadline_reaches_loader_batches() -> None:
         await asyncio.sleep(0)
         return keys
 
-    loader: DataLoader[int, int] = DataLoader(batch)  # type: ignore[arg-type]  # aiodataloader's hints
+    loader: DataLoader[int, int] = DataLoader(batch)
     with deadline_scope(5.0) as deadline:
-        assert await asyncio.gather(loader.load(1), loader.load(2)) == [1, 2]
+        assert list(await asyncio.gather(loader.load(1), loader.load(2))) == [1, 2]
         assert await asyncio.ensure_future(loader.load(3)) == 3  # a load from a task of the request
-    assert await DataLoader(batch).load(4) == 4  # type: ignore[arg-type]  # outside any request
+    assert await DataLoader(batch).load(4) == 4  # outside any request
     assert deadline is not None
     assert seen == [deadline, deadline, None]
-
-
-def test_request_deadline_and_breaker_settings_are_read_and_checked() -> None:
-    read = Settings.from_env(
-        {
-            "EVENTS_GATEWAY_REQUEST_DEADLINE": "2.5",
-            "EVENTS_GATEWAY_RETRY_MAX_ATTEMPTS": "4",
-            "EVENTS_GATEWAY_BREAKER_FAILURE_THRESHOLD": "2",
-            "EVENTS_GATEWAY_BREAKER_COOLDOWN": "0.5",
-        }
-    )
-    assert (read.request_deadline, read.retry_max_attempts) == (2.5, 4)
-    assert (read.breaker_failure_threshold, read.breaker_cooldown) == (2, 0.5)
-    for name, value in (
-        ("request_deadline", 0.0),
-        ("retry_max_attempts", 0),
-        ("breaker_failure_threshold", 0),
-        ("breaker_cooldown", -1.0),
-    ):
-        with pytest.raises(SettingsError, match=f"EVENTS_GATEWAY_{name.upper()}"):
-            Settings().with_(**{name: value})
-
-
-def test_the_defaults_are_the_resilience_layers_own() -> None:
-    assert gateway_settings.DEFAULT_REQUEST_DEADLINE == resilience.DEFAULT_REQUEST_DEADLINE
-    assert gateway_settings.DEFAULT_RETRY_MAX_ATTEMPTS == resilience.DEFAULT_MAX_ATTEMPTS
-    assert gateway_settings.DEFAULT_BREAKER_FAILURE_THRESHOLD == resilience.DEFAULT_FAILURE_THRESHOLD
-    assert gateway_settings.DEFAULT_BREAKER_COOLDOWN == resilience.DEFAULT_COOLDOWN
 
 
 def test_the_upstream_client_gets_the_retry_and_breaker_settings() -> None:

@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from events_gateway.graph import ErrorCode
 from events_gateway.server.negotiation import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON
 from events_gateway.server.response import response_body, status_for
 
@@ -29,7 +30,7 @@ def test_an_escaped_exception_is_masked_coded_and_logged(caplog: pytest.LogCaptu
     assert body == {
         "errors": [
             {
-                "message": "Internal server error",
+                "message": ErrorCode.INTERNAL_SERVER_ERROR.message,
                 "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-9"},
             }
         ]
@@ -49,7 +50,7 @@ def test_a_field_error_without_a_code_is_masked_but_keeps_its_path() -> None:
     assert body["data"] is None
     assert body["errors"] == [
         {
-            "message": "Internal server error",
+            "message": ErrorCode.INTERNAL_SERVER_ERROR.message,
             "path": ["x"],
             "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-1"},
         }

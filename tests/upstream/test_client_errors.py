@@ -73,7 +73,6 @@ async def test_a_bad_key_is_unauthenticated(client: UpstreamClient) -> None:
     assert caught.value.message == MSG_UNAUTHENTICATED
     assert caught.value.status == 401
     assert caught.value.route == "GET /event/category"
-    assert caught.value.code == "UNAUTHENTICATED"
 
 
 @pytest.mark.parametrize(
@@ -148,7 +147,6 @@ async def test_server_errors_are_unavailable(
     with pytest.raises(UpstreamUnavailable) as caught:
         await open_client(running.api_url).session(DEMO_API_KEY).list_event_categories()
     assert (caught.value.status, caught.value.message) == (int(status), MSG_SERVER_ERROR)
-    assert caught.value.code == "UPSTREAM_UNAVAILABLE"
 
 
 async def test_a_cut_body_is_unavailable(
@@ -168,7 +166,6 @@ async def test_a_stalled_upstream_times_out(
     with pytest.raises(UpstreamTimeout) as caught:
         await client.session(DEMO_API_KEY).list_event_categories()
     assert caught.value.message == MSG_TIMEOUT
-    assert caught.value.code == "UPSTREAM_TIMEOUT"
     assert isinstance(caught.value.__cause__, httpx.TimeoutException)
 
 

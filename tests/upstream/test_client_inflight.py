@@ -6,6 +6,7 @@ Counted on both ends: the requests the client's transport saw, and the requests 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -120,61 +121,75 @@ async def test_keys_never_share_a_call(
 
 
 async def test_one_waiter_leaving_does_not_cancel_the_others(
-    session: UpstreamSession, recorded: list[httpx.Request], emulator_admin: EmulatorAdmin
+    held_client: tuple[UpstreamClient, _HeldWire], emulator_admin: EmulatorAdmin
 ) -> None:
-    await emulator_admin.configure(latency_ms=200)
+    client, wire = held_client
     await emulator_admin.reset()
+    session = client.session(DEMO_API_KEY)
     leaving = asyncio.ensure_future(session.list_event_categories())
     staying = asyncio.ensure_future(session.list_event_categories())
-    await asyncio.sleep(0.05)  # both are waiting on the one call now
+    await wire.arrived.wait()  # the one call is on the wire: both callers joined it before it started
     leaving.cancel()
+    await asyncio.gather(leaving, return_exceptions=True)
+    wire.release.set()
     page = await staying
     assert leaving.cancelled()
     assert page.results
-    assert len(recorded) == 1
+    assert (wire.sent, wire.cancelled) == (1, 0)
+    assert await arrived(emulator_admin) == 1
 
 
 async def test_the_call_is_dropped_when_every_waiter_has_left(
-    emulator: RunningEmulator, emulator_admin: EmulatorAdmin
+    held_client: tuple[UpstreamClient, _HeldWire],
 ) -> None:
-    await emulator_admin.configure(latency_ms=200)
-    await emulator_admin.reset()
-    wire = _CountingWire()
-    client = UpstreamClient(UpstreamSettings(emulator.api_url), transport=wire)
-    try:
-        session = client.session(DEMO_API_KEY)
-        waiters = [asyncio.ensure_future(session.list_event_categories()) for _ in range(2)]
-        await asyncio.sleep(0.05)
-        for waiter in waiters:
-            waiter.cancel()
-        await asyncio.gather(*waiters, return_exceptions=True)
-        await asyncio.sleep(0)  # let the shared call see its cancellation
-        assert wire.cancelled == 1
-        await emulator_admin.configure(latency_ms=0)
-        assert (await session.list_event_categories()).results  # a new ask starts a new call
-        assert wire.sent == 2
-    finally:
-        await client.aclose()
+    client, wire = held_client
+    session = client.session(DEMO_API_KEY)
+    waiters = [asyncio.ensure_future(session.list_event_categories()) for _ in range(2)]
+    await wire.arrived.wait()
+    for waiter in waiters:
+        waiter.cancel()
+    await asyncio.gather(*waiters, return_exceptions=True)
+    await wire.dropped.wait()  # the last waiter's leaving cancels the shared call
+    assert (wire.sent, wire.cancelled) == (1, 1)
+    wire.release.set()
+    assert (await session.list_event_categories()).results  # a new ask starts a new call
+    assert wire.sent == 2
 
 
-class _CountingWire(httpx.AsyncBaseTransport):
-    """The default wire, counting exchanges sent and those cancelled while under way."""
+class _HeldWire(httpx.AsyncBaseTransport):
+    """The default wire, holding each exchange until ``release`` is set, so a test knows where a call
+    stands without sleeping: ``arrived`` once one reaches it, ``dropped`` once one is cancelled there."""
 
     def __init__(self) -> None:
         self.inner = default_transport(max_connections=4)
+        self.arrived = asyncio.Event()
+        self.release = asyncio.Event()
+        self.dropped = asyncio.Event()
         self.sent = 0
         self.cancelled = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.sent += 1
+        self.arrived.set()
         try:
-            return await self.inner.handle_async_request(request)
+            await self.release.wait()
         except asyncio.CancelledError:
             self.cancelled += 1
+            self.dropped.set()
             raise
+        return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+@pytest.fixture
+async def held_client(emulator: RunningEmulator) -> AsyncIterator[tuple[UpstreamClient, _HeldWire]]:
+    """A client on the demo emulator whose wire holds every exchange until the test releases it."""
+    wire = _HeldWire()
+    client = UpstreamClient(UpstreamSettings(emulator.api_url), transport=wire)
+    yield client, wire
+    await client.aclose()
 
 
 async def _integration(session: UpstreamSession) -> str:

@@ -67,7 +67,7 @@ async def test_event_lifecycle(session: UpstreamSession) -> None:
     updated = await session.update_event(event["id"], {"description": "A user created an account."})
     assert updated["description"] == "A user created an account."
 
-    assert await session.delete_event(event["id"]) is None
+    await session.delete_event(event["id"])
     with pytest.raises(NotFound):
         await session.get_event(event["id"])
 

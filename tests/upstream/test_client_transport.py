@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from events_gateway.upstream import default_transport
-from events_gateway.upstream._transport import _translate
+from events_gateway.upstream._transport import _translate, _translated
 
 from .conftest import OddUpstream, free_port, raw_server
 
@@ -98,11 +98,16 @@ async def test_a_streamed_upload_arrives_whole(odd_upstream: OddUpstream, http: 
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, BaseException) else value.__name__,
 )
-def test_each_aiohttp_failure_has_one_httpx_kind(cause: BaseException, expected: type[Exception]) -> None:
+def test_each_aiohttp_failure_has_one_httpx_kind(
+    cause: aiohttp.ClientError | TimeoutError, expected: type[Exception]
+) -> None:
     error = _translate(cause, httpx.Request("GET", "http://upstream.test/"))
     assert type(error) is expected
 
 
 def test_foreign_exceptions_are_left_alone() -> None:
-    assert _translate(ValueError("not ours"), httpx.Request("GET", "http://upstream.test/")) is None
-    assert _translate(None, httpx.Request("GET", "http://upstream.test/")) is None
+    with (
+        pytest.raises(ValueError, match="not ours"),
+        _translated(httpx.Request("GET", "http://upstream.test/")),
+    ):
+        raise ValueError("not ours")

@@ -516,7 +516,7 @@ async def test_the_deadline_reaches_tasks_spawned_inside_the_scope() -> None:
     async with deadline_scope(10.0) as deadline:
         assert deadline is not None
         inside = await asyncio.gather(seen(), asyncio.create_task(seen()))
-    assert inside == [deadline.expires_at, deadline.expires_at]
+    assert list(inside) == [deadline.expires_at, deadline.expires_at]
     assert await seen() is None
 
 

@@ -8,6 +8,7 @@ Example::
 
 from .admin_client import EmulatorAdmin
 from .app import create_app
+from .cli import add_emulator_command
 from .runner import RunningEmulator, run_emulator
 from .settings import (
     DEMO_API_KEY,
@@ -25,6 +26,7 @@ __all__ = [
     "EmulatorSettings",
     "EmulatorSettingsError",
     "RunningEmulator",
+    "add_emulator_command",
     "create_app",
     "run_emulator",
 ]

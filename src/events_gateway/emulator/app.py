@@ -31,15 +31,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .admin import add_admin_routes
-from .keys import STATE, STORE
+from .keys import SETTINGS, STATE, STORE
 from .middleware import MIDDLEWARES
 from .seed import seed_workspace
 from .settings import EmulatorSettings
 from .state import EmulatorState
 from .store import Store
 from .views import add_api_routes
-
-SETTINGS = web.AppKey("emulator_settings", EmulatorSettings)
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:

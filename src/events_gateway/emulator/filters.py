@@ -1,8 +1,9 @@
 """The List Resources ``filter`` and ``sort`` JSON grammar, validated and compiled to SQL.
 
-Grammar (the upstream's, as far as it is known)::
+Grammar (the upstream's, as far as it is known, and the choices where it is not)::
 
     filter := {"operator": "exact" | "contains" | "in" | "is_set", "field": <name>, "value": <value>}
+            | {"operator": "gt" | "gte" | "lt" | "lte", "field": <name>, "value": <value>}
             | {"operator": "and" | "or", "operands": [filter, ...]}
             | {"operator": "not", "operands": [filter]}
     sort   := {"field": <name>, "order": "asc" | "desc", "tie_breaker": sort | null}
@@ -11,28 +12,41 @@ Grammar (the upstream's, as far as it is known)::
 empty (``"value": false`` asks the opposite). ``type`` is the catalog's name for ``entity_type`` (the
 resource type), never an event property's data type. Every problem becomes a 400 naming the ``filter``
 or ``sort`` parameter. SQL expressions refer to the ``resources`` table of ``store.py`` under alias ``r``.
+
+Two parts are assumptions (docs/emulator.md lists them): the comparisons ``gt``/``gte``/``lt``/``lte``,
+on date-time and integer fields only (a date-time value is any ISO 8601 instant, without an offset read as
+UTC); and the id-list fields (``tags``, ``owners``, ``teams``, …), which take ``in`` (the resource has at
+least one of the ids) and ``is_set`` (the list is not empty), and nothing else.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from .errors import ValidationError
-from .model import canonical_uuid
+from .model import canonical_uuid, format_timestamp
 
-Kind = Literal["uuid", "str", "bool", "int", "datetime"]
+Kind = Literal["uuid", "str", "bool", "int", "datetime", "ids"]
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """A filterable field: its SQL expression and its kind (``ids``: a JSON list of ids, whose ``sql`` is
+    the path of the list in the resource's JSON document)."""
+
     sql: str
     kind: Kind
 
 
 def _json(name: str) -> str:
     return f"json_extract(r.data, '$.{name}')"
+
+
+def _ids(name: str) -> Field:
+    return Field(f"$.{name}", "ids")
 
 
 FIELDS: Final[dict[str, Field]] = {
@@ -62,9 +76,17 @@ FIELDS: Final[dict[str, Field]] = {
     "external_updated_at": Field(_json("external_updated_at"), "datetime"),
     # The docs' notebook sorts on this spelling; accept it as the same field.
     "externally_updated_at": Field(_json("external_updated_at"), "datetime"),
+    "tags": _ids("tags"),
+    "owners": _ids("owners"),
+    "owners_groups": _ids("owners_groups"),
+    "teams": _ids("teams"),
+    "collections": _ids("collections"),
+    "subscribers": _ids("subscribers"),
 }
 
-LEAF_OPERATORS: Final = ("exact", "contains", "in", "is_set")
+#: Comparison operators (an assumption: the upstream documents none) and their SQL.
+COMPARISONS: Final = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+LEAF_OPERATORS: Final = ("exact", "contains", "in", "is_set", *COMPARISONS)
 LOGICAL_OPERATORS: Final = ("and", "or", "not")
 ORDERS: Final = ("asc", "desc")
 MAX_DEPTH: Final = 32
@@ -127,11 +149,54 @@ def _scalar(name: str, spec: Field, value: Any) -> Any:
     return value
 
 
+def _instant(name: str, value: Any) -> str:
+    """A comparison's date-time value in the stored form (UTC, microseconds, ``Z``), so that text order
+    is time order."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise _bad("filter", f'Field "{name}" takes an ISO 8601 date-time, e.g. "2024-01-15T09:00:00Z".')
+    return format_timestamp(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
+
+
+def _comparison(name: str, spec: Field, operator: str, value: Any) -> Compiled:
+    if spec.kind == "datetime":
+        return Compiled(f"{spec.sql} {COMPARISONS[operator]} ?", (_instant(name, value),))
+    if spec.kind == "int":
+        return Compiled(f"{spec.sql} {COMPARISONS[operator]} ?", (_scalar(name, spec, value),))
+    raise _bad("filter", f'Operator "{operator}" works on date-time and integer fields; "{name}" is not one.')
+
+
+def _id_list(name: str, spec: Field, operator: str, value: Any) -> Compiled:
+    """An id-list field: ``in`` (has any of these ids) or ``is_set`` (not empty)."""
+    if operator == "in":
+        if not isinstance(value, list):
+            raise _bad("filter", 'Operator "in" takes a list value.')
+        ids = [_scalar(name, Field(spec.sql, "uuid"), item) for item in value]
+        listed = ", ".join("?" * len(ids)) or "NULL"
+        sql = f"EXISTS (SELECT 1 FROM json_each(r.data, '{spec.sql}') WHERE value IN ({listed}))"
+        return Compiled(sql, tuple(ids))
+    if operator == "is_set":
+        if value not in (None, True, False):
+            raise _bad("filter", 'Operator "is_set" takes null, true or false.')
+        present = f"COALESCE(json_array_length(r.data, '{spec.sql}'), 0) > 0"
+        return Compiled(present if value is not False else f"NOT ({present})", ())
+    raise _bad(
+        "filter", f'Field "{name}" is a list of ids: use "in" (has any of the ids) or "is_set" (not empty).'
+    )
+
+
 def _leaf(node: dict[str, Any], operator: str) -> Compiled:
     name, spec = _field("filter", node)
     if "value" not in node:
         raise _bad("filter", f'Operator "{operator}" needs a "value".')
     value = node["value"]
+    if spec.kind == "ids":
+        return _id_list(name, spec, operator, value)
+    if operator in COMPARISONS:
+        return _comparison(name, spec, operator, value)
     if operator == "exact":
         if value is None:
             return Compiled(f"{spec.sql} IS NULL", ())
@@ -202,7 +267,9 @@ def compile_sort(raw: str | None) -> str:
             raise _bad("sort", f"Tie breakers may nest at most {MAX_DEPTH} levels.")
         if not isinstance(node, dict):
             raise _bad("sort", 'A sort must be a JSON object with "field" and "order".')
-        _, spec = _field("sort", node)
+        name, spec = _field("sort", node)
+        if spec.kind == "ids":
+            raise _bad("sort", f'Field "{name}" is a list of ids and cannot be sorted on.')
         order = node.get("order", "asc")
         if not isinstance(order, str) or order.lower() not in ORDERS:
             raise _bad("sort", f'Unknown order "{order}"; use "asc" or "desc".')

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from .settings import EmulatorSettings
 from .state import EmulatorState
 from .store import Store
 
+SETTINGS = web.AppKey("emulator_settings", EmulatorSettings)
 STORE = web.AppKey("emulator_store", Store)
 STATE = web.AppKey("emulator_state", EmulatorState)
 

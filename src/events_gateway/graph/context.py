@@ -1,4 +1,4 @@
-"""One context per GraphQL request: the caller's upstream session, fresh loaders, and the calls it cost.
+"""One context per GraphQL request: fresh loaders over the caller's upstream session, and the calls it cost.
 
 Nothing here outlives the request, so no caller can ever read another caller's data from a cache.
 """
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from strawberry.extensions import SchemaExtension
 
 from ..settings import Settings
-from ..upstream.client import UpstreamCall, UpstreamClient, UpstreamSession
-from .loaders import Loaders, page_size_memo
+from ..upstream import UpstreamCall, UpstreamClient
+from .loaders import Loaders
 
 
 @dataclass(slots=True)
@@ -23,17 +23,22 @@ class GraphContext:
     Attributes:
         request_id: names the request in logs and in masked errors.
         settings: the gateway's settings.
-        session: the upstream bound to the caller's key; ``None`` when the request has no key, and then
-            every field that needs the upstream fails with ``UNAUTHENTICATED`` without calling it.
-        loaders: this request's loaders and resource store.
+        loaders: this request's loaders and resource store, over the upstream session bound to the
+            caller's key; without a key, every field that needs the upstream fails with
+            ``UNAUTHENTICATED`` without calling it.
         calls: every upstream exchange this request made, in the order they ended.
+        batched: the operations of one batched request share this context, so its loaders and its cost
+            budget: the loaders are released by whoever runs the batch, once every operation has run.
+        predicted_calls: upstream calls predicted for the operations admitted so far, all of a batch's
+            together, held within ``max_cost`` (``limits``).
     """
 
     request_id: str
     settings: Settings
-    session: UpstreamSession | None
     loaders: Loaders
     calls: list[UpstreamCall] = field(default_factory=list)
+    batched: bool = False
+    predicted_calls: int = 0
 
 
 def make_context(
@@ -48,19 +53,16 @@ def make_context(
     """
     calls: list[UpstreamCall] = []
     session = client.session(api_key, observer=calls.append) if api_key else None
-    loaders = Loaders(
-        session=session, settings=settings, memo=page_size_memo(client), loop=asyncio.get_running_loop()
-    )
-    return GraphContext(
-        request_id=request_id, settings=settings, session=session, loaders=loaders, calls=calls
-    )
+    loaders = Loaders(session=session, settings=settings, loop=asyncio.get_running_loop())
+    return GraphContext(request_id=request_id, settings=settings, loaders=loaders, calls=calls)
 
 
 class ReleaseLoaders(SchemaExtension):
-    """Once the operation has run, release what its loaders hold (see ``Loaders.release``)."""
+    """Once the operation has run, release what its loaders hold (see ``Loaders.release``), unless other
+    operations of its batch still read them."""
 
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context.context
-        if isinstance(context, GraphContext):
+        if isinstance(context, GraphContext) and not context.batched:
             context.loaders.release()

@@ -2,13 +2,16 @@
 
 The budget is counted in upstream calls, not in abstract points, because calls are what the gateway pays
 for: the upstream's rate limits, its latency and its 10,000-result catalog cap. The prediction follows the
-gateway's batching plan (one batched fetch per level of the tree, see DESIGN.md) and is a worst case: every
-list is assumed full, so ``first`` items per parent at every level.
+gateway's batching plan (one batched fetch per level of the tree, docs/architecture.md) and is a worst
+case: every list is assumed full, so ``first`` items per parent at every level.
 
 Fields are recognised by shape, not by name, so that a field added to the schema is costed without a table:
 
-- a field with a ``first`` argument is a paginated list (a root list on ``Query``, else a nested list);
-- a ``Query`` field returning an object with an ``id`` field is a lookup by id;
+- a field with a ``first`` argument is a paginated list (a root list on ``Query``, else a nested list); a
+  root list whose ``filter`` or ``orderBy`` a per-parent route cannot take is read whole under
+  ``per-parent`` batching (a filter narrows what a list reads, so it never adds to the rest);
+- a ``Query`` field returning an object with an ``id`` field is a lookup by id, of as many ids as its
+  ``ids`` list argument holds (``nodes``), else of one;
 - a field of such an object returning another such object is a back-reference (``Event.category``);
 - a ``Mutation`` field costs one call plus what its selection predicts;
 - anything else (``edges``, ``node``, ``nodes``, ``pageInfo``, scalars, introspection) costs nothing.
@@ -51,6 +54,7 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
 from ..settings import Batching, Settings
+from .list_inputs import reads_whole_list
 
 __all__ = ["MAX_REPORTED_COST", "CostModel", "predict_cost"]
 
@@ -88,8 +92,12 @@ class CostModel:
         """Calls to read ``items`` results: at least one, since an empty answer is still a call."""
         return max(1, -(-items // self.page_size))
 
-    def root_list(self, first: int, *, after: bool) -> int:
-        """A top-level list; a window opened by ``after`` may straddle one more page."""
+    def root_list(self, first: int, *, after: bool, whole: bool = False) -> int:
+        """A top-level list; a window opened by ``after`` may straddle one more page. ``whole``: a
+        per-parent route cannot filter or order it, so it is read whole (assumed at most ``catalog_cap``
+        items, as much as the catalog would serve of it) and cut here."""
+        if whole and self.batching == "per-parent":
+            return self.pages(self.catalog_cap)
         return self.pages(first) + (1 if after else 0)
 
     def nested_list(self, parents: int, first: int) -> int:
@@ -175,7 +183,7 @@ class _Walk:
             cost, lookup, back_reference = self.field(parent_type, details, parents)
             total += cost
             if lookup is not None:
-                lookups[lookup] += 1
+                lookups[lookup[0]] += lookup[1]
             if back_reference is not None:
                 back_references.add(back_reference)
         total += sum(self.model.lookups(count) for count in lookups.values())
@@ -184,8 +192,9 @@ class _Walk:
 
     def field(
         self, parent_type: GraphQLObjectType, details: FieldDetailsList, parents: int
-    ) -> tuple[int, str | None, str | None]:
-        """(own calls plus children, lookup group, back-reference group) of one response key."""
+    ) -> tuple[int, tuple[str, int] | None, str | None]:
+        """(own calls plus children, (lookup group, ids looked up), back-reference group) of one
+        response key."""
         node = details[0].node
         name = node.name.value
         field_def = parent_type.fields.get(name)
@@ -197,9 +206,10 @@ class _Walk:
         if parent_type is self.mutation_root:
             return 1 + self.children(field_def.type, details, parents=1), None, None
         if "first" in field_def.args:
-            first, after = self.window(field_def, node)
+            arguments = self.arguments(field_def, node)
+            first, after = self.window(arguments)
             if parent_type is self.query_root:
-                calls = self.model.root_list(first, after=after)
+                calls = self.model.root_list(first, after=after, whole=reads_whole_list(arguments))
                 items = first
             else:
                 calls = self.model.nested_list(parents, first)
@@ -207,7 +217,8 @@ class _Walk:
             return calls + self.children(field_def.type, details, parents=items), None, None
         if _is_entity(named):
             if parent_type is self.query_root:
-                return self.children(field_def.type, details, parents=1), named.name, None
+                ids = self.ids(field_def, node)
+                return self.children(field_def.type, details, parents=ids), (named.name, ids), None
             if _is_entity(parent_type):
                 return self.children(field_def.type, details, parents=parents), None, named.name
         return self.children(field_def.type, details, parents=parents), None, None
@@ -229,12 +240,22 @@ class _Walk:
             best = max(best, self.selection_set(object_type, grouped.values(), parents=parents))
         return best
 
-    def window(self, field_def: GraphQLField, node: FieldNode) -> tuple[int, bool]:
-        """The effective ``first`` (given, else the default; never negative) and whether ``after`` is set."""
+    def ids(self, field_def: GraphQLField, node: FieldNode) -> int:
+        """How many ids a lookup asks for: the length of its ``ids`` list argument, else one."""
+        if "ids" not in field_def.args:
+            return 1
+        ids = self.arguments(field_def, node).get("ids")
+        return len(ids) if isinstance(ids, list) else 1
+
+    def arguments(self, field_def: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        """The field's arguments as the executor will coerce them (none when they do not coerce)."""
         try:
-            arguments = get_argument_values(field_def, node, self.variables)
+            return get_argument_values(field_def, node, self.variables)
         except GraphQLError:
-            arguments = {}
+            return {}
+
+    def window(self, arguments: Mapping[str, Any]) -> tuple[int, bool]:
+        """The effective ``first`` (given, else the default; never negative) and whether ``after`` is set."""
         first = arguments.get("first")
         effective = self.model.default_first if first is None else max(0, int(first))
         return effective, arguments.get("after") is not None

@@ -1,15 +1,29 @@
 """Failures the graph layer raises itself, and the one mapping of every expected failure to a GraphQL error.
 
-The tree of what a client can see, each leaf with its ``extensions.code``::
+The tree of what a client can see, each leaf with its ``extensions.code`` (``codes.py`` lists them all)::
 
     GraphError                         (root of the graph layer's own failures; never raised itself)
     ├── MissingKey                     → UNAUTHENTICATED (no key on the request, none configured)
     ├── MissingObject                  → NOT_FOUND (a single lookup found nothing)
+    ├── LiveUnavailable                → LIVE_UNAVAILABLE (a subscription run as a query: ``live.py``)
+    ├── TooManySubscriptions           → TOO_MANY_SUBSCRIPTIONS (``events_gateway.live``)
+    ├── ShuttingDown                   → SHUTTING_DOWN (``events_gateway.live``)
     └── InvalidInput                   → BAD_USER_INPUT (checked before any upstream call; names the field)
-    UpstreamError                      (see ``events_gateway.upstream.errors``; each leaf carries its code)
+    UpstreamError                      (``events_gateway.upstream.errors``; coded by ``UPSTREAM_CODES``)
+    ├── UpstreamUnreachable
+    │   ├── UpstreamTimeout            → UPSTREAM_TIMEOUT
+    │   └── UpstreamUnavailable        → UPSTREAM_UNAVAILABLE
+    └── UpstreamRejected
+        ├── Unauthenticated            → UNAUTHENTICATED
+        ├── Forbidden                  → FORBIDDEN
+        ├── NotFound                   → NOT_FOUND
+        ├── BadRequest                 → BAD_USER_INPUT (with ``field`` and ``fieldErrors``)
+        └── RateLimited                → RATE_LIMITED (with ``retryAfter``)
 
-Anything else a resolver raises is a bug: the masking extension (``graph/masking.py``) logs it with its
-traceback and shows the client only ``INTERNAL_SERVER_ERROR`` with the request id.
+The upstream package knows nothing of GraphQL, so its classes are given their codes here, at the boundary;
+a test walks every class of its tree and fails on one missing from ``UPSTREAM_CODES``. Anything else a
+resolver raises (``UpstreamMisuse`` included) is a bug: the masking extension (``graph/masking.py``) logs
+it with its traceback and shows the client only ``INTERNAL_SERVER_ERROR`` with the request id.
 
 Every message here is written by us, never copied from an upstream body, so it is safe to show a client.
 """
@@ -17,28 +31,55 @@ Every message here is written by us, never copied from an upstream body, so it i
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final
 
 from graphql import GraphQLError
 
-from ..upstream.errors import BadRequest, RateLimited, UpstreamError
+from ..upstream import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    UpstreamUnreachable,
+)
+from .codes import ErrorCode
 
-UNAUTHENTICATED: Final = "UNAUTHENTICATED"
-NOT_FOUND: Final = "NOT_FOUND"
-BAD_USER_INPUT: Final = "BAD_USER_INPUT"
-RATE_LIMITED: Final = "RATE_LIMITED"
-INTERNAL_SERVER_ERROR: Final = "INTERNAL_SERVER_ERROR"
+#: Each upstream exception class and its code; a subclass not listed takes its nearest listed ancestor's.
+UPSTREAM_CODES: Final[Mapping[type[UpstreamError], ErrorCode]] = MappingProxyType(
+    {
+        UpstreamError: ErrorCode.UPSTREAM_UNAVAILABLE,  # the root, never raised itself
+        UpstreamUnreachable: ErrorCode.UPSTREAM_UNAVAILABLE,  # never raised itself
+        UpstreamTimeout: ErrorCode.UPSTREAM_TIMEOUT,
+        UpstreamUnavailable: ErrorCode.UPSTREAM_UNAVAILABLE,
+        UpstreamRejected: ErrorCode.UPSTREAM_UNAVAILABLE,  # never raised itself; each 4xx has its leaf
+        Unauthenticated: ErrorCode.UNAUTHENTICATED,
+        Forbidden: ErrorCode.FORBIDDEN,
+        NotFound: ErrorCode.NOT_FOUND,
+        BadRequest: ErrorCode.BAD_USER_INPUT,
+        RateLimited: ErrorCode.RATE_LIMITED,
+    }
+)
 
-MISSING_KEY_MESSAGE: Final = "An API key is required: send 'Authorization: Bearer <key>'."
-INTERNAL_MESSAGE: Final = "Internal server error"
+
+def upstream_code(error: UpstreamError) -> ErrorCode:
+    """The code of an upstream failure: its class's row in ``UPSTREAM_CODES``, else its nearest ancestor's."""
+    return next(UPSTREAM_CODES[cls] for cls in type(error).__mro__ if cls in UPSTREAM_CODES)
 
 
 class GraphError(Exception):
-    """Root of the failures the graph layer raises itself."""
+    """Root of the failures the graph layer raises itself; ``message`` defaults to the code's own."""
 
-    code: str = INTERNAL_SERVER_ERROR
+    code: ErrorCode = ErrorCode.INTERNAL_SERVER_ERROR
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str | None = None) -> None:
+        message = self.code.message if message is None else message
         super().__init__(message)
         self.message = message
 
@@ -46,16 +87,13 @@ class GraphError(Exception):
 class MissingKey(GraphError):
     """The request carries no API key and the gateway has none configured."""
 
-    code = UNAUTHENTICATED
-
-    def __init__(self) -> None:
-        super().__init__(MISSING_KEY_MESSAGE)
+    code = ErrorCode.UNAUTHENTICATED
 
 
 class MissingObject(GraphError):
     """A lookup by id found no object: the field resolves to ``null`` next to this error."""
 
-    code = NOT_FOUND
+    code = ErrorCode.NOT_FOUND
 
     def __init__(self, kind: str, object_id: str) -> None:
         super().__init__(f"No {kind} has the id {object_id!r}.")
@@ -66,7 +104,7 @@ class MissingObject(GraphError):
 class InvalidInput(GraphError):
     """An argument failed a check before any upstream call; ``field`` names it as the client wrote it."""
 
-    code = BAD_USER_INPUT
+    code = ErrorCode.BAD_USER_INPUT
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
@@ -92,19 +130,25 @@ def extensions_for(error: Exception) -> dict[str, Any] | None:
         return {"code": error.code, "field": error.field, "fieldErrors": error.field_errors}
     if isinstance(error, GraphError):
         return {"code": error.code}
+    if not isinstance(error, UpstreamError):
+        return None
+    code = upstream_code(error)
     if isinstance(error, BadRequest):
         fields = {
             _INPUT_NAMES.get(name, camel_case(name)): list(msgs) for name, msgs in error.field_errors.items()
         }
-        extensions: dict[str, Any] = {"code": error.code, "fieldErrors": fields}
+        extensions: dict[str, Any] = {"code": code, "fieldErrors": fields}
         if len(fields) == 1:
             extensions["field"] = next(iter(fields))
         return extensions
     if isinstance(error, RateLimited):
-        return {"code": error.code, "retryAfter": error.retry_after}
-    if isinstance(error, UpstreamError):
-        return {"code": error.code}
-    return None
+        return {"code": code, "retryAfter": error.retry_after}
+    return {"code": code}
+
+
+def message_for(error: Exception, code: ErrorCode) -> str:
+    """The client's message for an expected failure: its own, else its code's default."""
+    return getattr(error, "message", "") or str(error) or code.message
 
 
 def relocate(

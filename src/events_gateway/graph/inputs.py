@@ -3,7 +3,11 @@
 Each check raises ``InvalidInput`` naming the field as the client wrote it (``BAD_USER_INPUT``), so a
 form can put the message next to the right box. Bodies carry only the fields the client gave: an update
 built from ``strawberry.Maybe`` fields sends nothing for an absent field, and an explicit ``null`` on a
-text or list field clears it (sent as ``""`` or ``[]``, the upstream's empty values).
+text or list field clears it (sent as ``""`` or ``[]``, the upstream's empty values). Each kind has its
+own update input with only the fields it has, so a client's types refuse a property's field on an event.
+
+``enumValues`` is a list of strings in the schema and one comma-separated string upstream; the list is
+encoded here, and read back in ``_fields``.
 """
 
 from __future__ import annotations
@@ -14,22 +18,10 @@ from typing import Any, Final, TypeVar
 
 import strawberry
 
+from .enums import PropertyType
 from .errors import InvalidInput
 
 _T = TypeVar("_T")
-
-#: The data types an event property may have.
-PROPERTY_TYPES: Final = (
-    "string",
-    "number",
-    "integer",
-    "boolean",
-    "enum",
-    "object",
-    "array",
-    "date",
-    "datetime",
-)
 
 #: Input field (GraphQL name) → upstream body field, for the fields every resource may carry.
 _ID_LISTS: Final = {
@@ -63,11 +55,25 @@ def check_title(value: str, field: str = "title") -> str:
     return title
 
 
-def check_property_type(value: str, field: str = "type") -> str:
-    kind = value.strip().lower()
-    if kind not in PROPERTY_TYPES:
-        raise InvalidInput(field, f"Must be one of: {', '.join(PROPERTY_TYPES)}.")
-    return kind
+def check_property_type(value: PropertyType, field: str = "type") -> str:
+    """The upstream's spelling of a data type; ``OTHER`` only ever reports one this API does not know."""
+    if value is PropertyType.OTHER:
+        known = ", ".join(member.name for member in PropertyType if member is not PropertyType.OTHER)
+        raise InvalidInput(field, f"OTHER is output only; send one of: {known}.")
+    spelled: str = value.value
+    return spelled
+
+
+def check_enum_values(values: list[str], field: str = "enumValues") -> str:
+    """The upstream's encoding of an enum's values: one comma-separated string (no value may hold a comma)."""
+    items = [value.strip() for value in values]
+    if any(not item for item in items):
+        raise InvalidInput(field, "Values must not be empty.")
+    if any("," in item for item in items):
+        raise InvalidInput(
+            field, "Values must not contain a comma (the upstream stores them comma-separated)."
+        )
+    return ",".join(items)
 
 
 def check_regex(value: str, field: str = "regex") -> str:
@@ -103,20 +109,6 @@ def _camel(name: str) -> str:
 
 def _snake(name: str) -> str:
     return re.sub(r"([A-Z])", lambda match: "_" + match.group(1).lower(), name)
-
-
-@strawberry.input(description="Narrows `events`; every given filter must hold.")
-class EventFilter:
-    title: str | None = strawberry.field(default=None, description="Exact title.")
-    category_id: strawberry.ID | None = None
-    integration_id: strawberry.ID | None = None
-
-
-@strawberry.input(description="Narrows `eventProperties`; every given filter must hold.")
-class EventPropertyFilter:
-    title: str | None = strawberry.field(default=None, description="Exact title.")
-    event_id: strawberry.ID | None = None
-    integration_id: strawberry.ID | None = None
 
 
 @strawberry.input
@@ -170,9 +162,11 @@ class CreateEventPropertyInput(_CommonCreateFields):
     title: str
     event_id: strawberry.ID
     integration_id: strawberry.ID | None = None
-    type: str = strawberry.field(default="string", description=f"One of: {', '.join(PROPERTY_TYPES)}.")
+    type: PropertyType = strawberry.field(default=PropertyType.STRING, description="Not `OTHER`.")
     is_required: bool | None = None
-    enum_values: str | None = strawberry.field(default=None, description="Required when `type` is enum.")
+    enum_values: list[str] | None = strawberry.field(
+        default=None, description="Required when `type` is `ENUM`; no value may contain a comma."
+    )
     regex: str | None = None
     is_array_type: bool | None = None
 
@@ -186,10 +180,10 @@ class CreateEventPropertyInput(_CommonCreateFields):
         }
         if self.integration_id is not None:
             body["integration"] = check_id(self.integration_id, "integrationId")
-        if body["type"] == "enum" and not (self.enum_values or "").strip():
-            raise InvalidInput("enumValues", "Required when type is enum.")
-        if self.enum_values is not None:
-            body["enum_values"] = self.enum_values
+        if self.enum_values:
+            body["enum_values"] = check_enum_values(self.enum_values)
+        elif self.type is PropertyType.ENUM:
+            raise InvalidInput("enumValues", "Required when type is ENUM.")
         if self.regex is not None:
             body["regex"] = check_regex(self.regex)
         if self.is_required is not None:
@@ -199,10 +193,8 @@ class CreateEventPropertyInput(_CommonCreateFields):
         return body
 
 
-@strawberry.input(
-    description="A partial update: only the fields given are sent; `null` clears a text or list field."
-)
-class UpdateResourceInput:
+@strawberry.input
+class _CommonUpdateFields:
     title: strawberry.Maybe[str | None]
     description: strawberry.Maybe[str | None]
     definition: strawberry.Maybe[str | None]
@@ -215,13 +207,9 @@ class UpdateResourceInput:
     collections: strawberry.Maybe[list[strawberry.ID] | None]
     tags: strawberry.Maybe[list[strawberry.ID] | None]
     subscribers: strawberry.Maybe[list[strawberry.ID] | None]
-    type: strawberry.Maybe[str | None] = strawberry.field(description="Event properties only.")
-    is_required: strawberry.Maybe[bool | None] = strawberry.field(description="Event properties only.")
-    enum_values: strawberry.Maybe[str | None] = strawberry.field(description="Event properties only.")
-    regex: strawberry.Maybe[str | None] = strawberry.field(description="Event properties only.")
-    is_array_type: strawberry.Maybe[bool | None] = strawberry.field(description="Event properties only.")
 
-    def to_body(self, *, for_property: bool) -> dict[str, Any]:
+    def to_body(self) -> dict[str, Any]:
+        """The fields every kind has, only those given."""
         body: dict[str, Any] = {}
         if self.title is not None:
             body["title"] = check_title(_not_null(self.title.value, "title"))
@@ -237,10 +225,29 @@ class UpdateResourceInput:
             given = getattr(self, _snake(name))
             if given is not None:
                 body[upstream] = check_ids(given.value, name) if given.value is not None else []
-        if not for_property:
-            for name in ("type", "is_required", "enum_values", "regex", "is_array_type"):
-                if getattr(self, name) is not None:
-                    raise InvalidInput(_camel(name), "Only event properties have this field.")
+        return body
+
+
+_UPDATE = "A partial update: only the fields given are sent; `null` clears a text or list field."
+
+
+@strawberry.input(description=f"{_UPDATE} The fields an event has.")
+class UpdateEventInput(_CommonUpdateFields):
+    pass
+
+
+@strawberry.input(description=f"{_UPDATE} The fields an event property has.")
+class UpdateEventPropertyInput(_CommonUpdateFields):
+    type: strawberry.Maybe[PropertyType | None] = strawberry.field(description="Not `OTHER`.")
+    is_required: strawberry.Maybe[bool | None]
+    enum_values: strawberry.Maybe[list[str] | None] = strawberry.field(
+        description="No value may contain a comma; `null` or `[]` clears them."
+    )
+    regex: strawberry.Maybe[str | None]
+    is_array_type: strawberry.Maybe[bool | None]
+
+    def to_body(self) -> dict[str, Any]:
+        body = super().to_body()
         if self.type is not None:
             body["type"] = check_property_type(_not_null(self.type.value, "type"))
         if self.is_required is not None:
@@ -248,7 +255,7 @@ class UpdateResourceInput:
         if self.is_array_type is not None:
             body["is_array_type"] = _not_null(self.is_array_type.value, "isArrayType")
         if self.enum_values is not None:
-            body["enum_values"] = self.enum_values.value or ""
+            body["enum_values"] = check_enum_values(self.enum_values.value or [])
         if self.regex is not None:
             body["regex"] = check_regex(self.regex.value) if self.regex.value is not None else ""
         return body

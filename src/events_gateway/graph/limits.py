@@ -7,7 +7,9 @@ step it protects:
 - ``on_parse`` (before parsing): document bytes, then lexical tokens;
 - ``on_validate`` (before validation, which is itself quadratic in aliases): depth, then aliases; and
   graphql-core's introspection-depth rule (one of its standard rules) reports in the same shape;
-- ``on_execute`` (before the first resolver): predicted upstream calls (see ``cost.py``).
+- ``on_execute`` (before the first resolver): predicted upstream calls (see ``cost.py``). The operations
+  of a batched request share one budget (their context's ``predicted_calls``): each is admitted while the
+  batch's total stays within it, in the order they reach execution (the batch's order).
 
 A refused document gets ``data: null`` and one error whose ``extensions`` carry ``code:
 "QUERY_TOO_COMPLEX"``, the name of the limit and the measured figure beside its maximum, e.g.
@@ -40,11 +42,12 @@ from graphql import (
 from graphql.validation.rules.max_introspection_depth_rule import MaxIntrospectionDepthRule
 from strawberry.extensions import SchemaExtension
 
-from ..settings import Settings, SettingsError
+from ..settings import Settings
+from .codes import ErrorCode
+from .context import GraphContext
 from .cost import CostModel, predict_cost
 
 __all__ = [
-    "QUERY_TOO_COMPLEX",
     "DocumentShape",
     "QueryLimits",
     "QueryLimitsExtension",
@@ -53,8 +56,6 @@ __all__ = [
     "limit_extensions",
     "measure_shape",
 ]
-
-QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 BYTES_MESSAGE = "The document is {bytes} bytes long; the limit is {maxBytes}. Send a shorter document."
 TOKENS_MESSAGE = "The document has {tokens} tokens; the limit is {maxTokens}. Send a shorter document."
@@ -67,6 +68,10 @@ COST_MESSAGE = (
     "The query could make {cost} upstream calls; the limit is {maxCost}. Ask for fewer items "
     "(a smaller `first`) or fewer nested lists, or split the query."
 )
+BATCH_COST_MESSAGE = (
+    "With this operation ({cost} upstream calls), the batch could make {batchCost}; the limit is {maxCost} "
+    "for the whole batch. Send fewer operations per batch, or ask for less in each."
+)
 INTROSPECTION_MESSAGE = (
     "The introspection query nests fields, interfaces, possibleTypes or inputFields too deeply."
 )
@@ -78,13 +83,13 @@ class QueryTooComplex(GraphQLError):
     def __init__(self, limit: str, message: str, figures: Mapping[str, int]) -> None:
         super().__init__(
             message.format(**figures),
-            extensions={"code": QUERY_TOO_COMPLEX, "limit": limit, **figures},
+            extensions={"code": ErrorCode.QUERY_TOO_COMPLEX, "limit": limit, **figures},
         )
 
 
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
-    """The bounds one schema enforces, read once from ``Settings``.
+    """The bounds one schema enforces, read once from ``Settings`` (which checks that each is positive).
 
     Attributes:
         max_depth: fields on the longest path from the operation down (``{ a { b } }`` is 2).
@@ -101,11 +106,6 @@ class QueryLimits:
     max_bytes: int
     max_cost: int
     cost_model: CostModel
-
-    def __post_init__(self) -> None:
-        for name in ("max_depth", "max_aliases", "max_tokens", "max_bytes", "max_cost"):
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{name} must be positive")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QueryLimits:
@@ -161,9 +161,21 @@ class QueryLimitsExtension(SchemaExtension):
                 operation_name=self.execution_context.operation_name,
                 variables=self.execution_context.variables,
             )
-            if cost is not None and cost > self.limits.max_cost:
-                raise QueryTooComplex("cost", COST_MESSAGE, {"cost": cost, "maxCost": self.limits.max_cost})
+            if cost is not None:
+                self.spend(cost)
         yield
+
+    def spend(self, cost: int) -> None:
+        """Admit an operation of ``cost`` predicted calls, or refuse it; a batch's share one budget."""
+        context = self.execution_context.context
+        spent = context.predicted_calls if isinstance(context, GraphContext) else 0
+        if spent + cost > self.limits.max_cost:
+            if spent:
+                figures = {"cost": cost, "batchCost": spent + cost, "maxCost": self.limits.max_cost}
+                raise QueryTooComplex("cost", BATCH_COST_MESSAGE, figures)
+            raise QueryTooComplex("cost", COST_MESSAGE, {"cost": cost, "maxCost": self.limits.max_cost})
+        if isinstance(context, GraphContext):
+            context.predicted_calls = spent + cost
 
     def check_text(self, query: str) -> None:
         """Bytes, then tokens: both bound the parser's work, so both run before it."""

@@ -53,13 +53,13 @@ from strawberry.types.base import get_object_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 
-from ..upstream.filters import CATEGORY, EVENT, EVENT_PROPERTY
+from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY
+from .codes import ErrorCode
 from .errors import GraphError
 from .execution import FastExecutionContext
 from .types import Event, EventCategory, EventProperty, Info
 
 __all__ = [
-    "LIVE_UNAVAILABLE",
     "LiveEvent",
     "LiveExecutionContext",
     "LiveRequest",
@@ -71,11 +71,6 @@ __all__ = [
     "query_twin",
 ]
 
-LIVE_UNAVAILABLE = "LIVE_UNAVAILABLE"
-UNAVAILABLE_MESSAGE = (
-    "Subscriptions need a streaming transport: a WebSocket (graphql-transport-ws) on /graphql, or "
-    "Server-Sent Events on /graphql/stream."
-)
 
 #: The upstream kind each object type stores (connections and interfaces are read through these).
 _KINDS = {EventCategory: CATEGORY, Event: EVENT, EventProperty: EVENT_PROPERTY}
@@ -84,10 +79,7 @@ _KINDS = {EventCategory: CATEGORY, Event: EVENT, EventProperty: EVENT_PROPERTY}
 class LiveUnavailable(GraphError):
     """A subscription ran where no live source answers it (a plain HTTP request, a bare ``execute``)."""
 
-    code = LIVE_UNAVAILABLE
-
-    def __init__(self) -> None:
-        super().__init__(UNAVAILABLE_MESSAGE)
+    code = ErrorCode.LIVE_UNAVAILABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +249,8 @@ class LiveExecutionContext(FastExecutionContext):
             data: Any = orjson.Fragment(event.encoded_data)
             return GraphQLExecutionResult(data=data, errors=event.result.errors)
         if self.operation.operation is OperationType.SUBSCRIPTION:
-            error = GraphQLError(UNAVAILABLE_MESSAGE, extensions={"code": LIVE_UNAVAILABLE})
+            code = ErrorCode.LIVE_UNAVAILABLE
+            error = GraphQLError(code.message, extensions={"code": code})
             return GraphQLExecutionResult(data=None, errors=[error])
         return super().execute_operation(serially)
 

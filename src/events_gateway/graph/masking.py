@@ -14,7 +14,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult, StreamExecutionResult
 
-from .errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, extensions_for, relocate
+from .codes import ErrorCode
+from .errors import extensions_for, message_for, relocate
 
 logger = logging.getLogger("events_gateway.graph")
 
@@ -42,7 +43,7 @@ class ErrorMasking(SchemaExtension):
             return error  # parsing, validation or coercion: already a client-facing GraphQL error
         extensions = extensions_for(original)
         if extensions is not None:
-            message = getattr(original, "message", str(original))
+            message = message_for(original, extensions["code"])
             return relocate(error, message=message, extensions=extensions, original_error=original)
         request_id = getattr(self.execution_context.context, "request_id", None)
         logger.error(
@@ -53,7 +54,7 @@ class ErrorMasking(SchemaExtension):
         )
         return relocate(  # without its cause: the traceback was logged here and goes no further
             error,
-            message=INTERNAL_MESSAGE,
-            extensions={"code": INTERNAL_SERVER_ERROR, "requestId": request_id},
+            message=ErrorCode.INTERNAL_SERVER_ERROR.message,
+            extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR, "requestId": request_id},
             original_error=None,
         )

@@ -11,17 +11,17 @@ from typing import Any
 
 import strawberry
 
-from ..upstream.client import Resource
-from ..upstream.filters import CATEGORY, EVENT, EVENT_PROPERTY
+from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, Resource
 from .errors import InvalidInput
 from .inputs import (
     CreateEventCategoryInput,
     CreateEventInput,
     CreateEventPropertyInput,
-    UpdateResourceInput,
+    UpdateEventInput,
+    UpdateEventPropertyInput,
     check_id,
 )
-from .loaders import kind_of
+from .kinds import kind_of
 from .types import DeletePayload, Event, EventCategory, EventProperty, Info
 from .writes import Change, Write, report_write
 
@@ -67,9 +67,9 @@ async def resolve_create_event(info: Info, input: CreateEventInput) -> Event:
     return Event.from_resource(_remember(info, resource))
 
 
-async def resolve_update_event(info: Info, id: strawberry.ID, input: UpdateResourceInput) -> Event:
+async def resolve_update_event(info: Info, id: strawberry.ID, input: UpdateEventInput) -> Event:
     event_id = check_id(id, "id")
-    body = input.to_body(for_property=False)
+    body = input.to_body()
     resource = await info.context.loaders.session.update_event(event_id, body)
     info.context.loaders.updated(resource)
     _report("updated", resource)
@@ -93,10 +93,10 @@ async def resolve_create_event_property(info: Info, input: CreateEventPropertyIn
 
 
 async def resolve_update_event_property(
-    info: Info, id: strawberry.ID, input: UpdateResourceInput
+    info: Info, id: strawberry.ID, input: UpdateEventPropertyInput
 ) -> EventProperty:
     property_id = check_id(id, "id")
-    body = input.to_body(for_property=True)
+    body = input.to_body()
     resource = await info.context.loaders.session.update_event_property(property_id, body)
     info.context.loaders.updated(resource)
     _report("updated", resource)

@@ -1,31 +1,46 @@
-"""The query root: top-level lists with filters, and single lookups by id."""
+"""The query root: top-level lists with filters, single lookups by id, and ``node``/``nodes`` for any kind."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 
-from ..upstream.client import Resource
-from ..upstream.filters import CATEGORY, EVENT, EVENT_PROPERTY
-from .errors import MissingObject
-from .inputs import EventFilter, EventPropertyFilter, check_id
-from .loaders import ListQuery, kind_of
+from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, Resource
+from .errors import InvalidInput, MissingObject
+from .inputs import check_id
+from .kinds import KIND_NAMES, kind_of
+from .list_inputs import (
+    TITLE_DEPRECATION,
+    EventFilter,
+    EventPropertyFilter,
+    ListFilter,
+    ListOrder,
+    list_spec,
+)
+from .lists import ListQuery
 from .pagination import Connection, Window, make_connection
-from .types import Event, EventCategory, EventProperty, Info
+from .types import Event, EventCategory, EventProperty, Info, Node
 
 T = TypeVar("T")
 
-_NAMES = {CATEGORY: "event category", EVENT: "event", EVENT_PROPERTY: "event property"}
+#: The object type of each kind, built from its upstream resource.
+_BUILD: dict[str, Callable[[Resource], Node]] = {
+    CATEGORY: EventCategory.from_resource,
+    EVENT: Event.from_resource,
+    EVENT_PROPERTY: EventProperty.from_resource,
+}
 
 
 async def _list(
     info: Info, query: ListQuery, first: int | None, after: str | None, build: Callable[[Resource], T]
 ) -> Connection[T]:
-    window = Window.from_args(first, after, info.context.settings)
+    window = Window.from_args(first, after, info.context.settings, tag=query.spec.cursor_tag)
     resources, total = await info.context.loaders.list_window(query, window)
-    return make_connection([build(resource) for resource in resources], offset=window.offset, total=total)
+    return make_connection(
+        [build(resource) for resource in resources], offset=window.offset, total=total, tag=window.tag
+    )
 
 
 async def lookup(info: Info, kind: str, object_id: strawberry.ID) -> Resource | None:
@@ -35,7 +50,7 @@ async def lookup(info: Info, kind: str, object_id: strawberry.ID) -> Resource | 
     resource_id = check_id(object_id, "id")
     resource = await info.context.loaders.by_id.load(resource_id)
     if resource is None:
-        raise MissingObject(_NAMES[kind], resource_id)
+        raise MissingObject(KIND_NAMES[kind], resource_id)
     return resource if kind_of(resource) == kind else None
 
 
@@ -44,9 +59,15 @@ def _optional_id(value: strawberry.ID | None, field: str) -> str | None:
 
 
 async def resolve_event_categories(
-    info: Info, title: str | None = None, first: int | None = None, after: str | None = None
+    info: Info,
+    filter: ListFilter | None = None,
+    order_by: list[ListOrder] | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    title: Annotated[str | None, strawberry.argument(deprecation_reason=TITLE_DEPRECATION)] = None,
 ) -> Connection[EventCategory]:
-    return await _list(info, ListQuery(CATEGORY, title=title), first, after, EventCategory.from_resource)
+    query = ListQuery(CATEGORY, list_spec(filter, order_by, title=title))
+    return await _list(info, query, first, after, EventCategory.from_resource)
 
 
 async def resolve_event_category(info: Info, id: strawberry.ID) -> EventCategory | None:
@@ -55,15 +76,14 @@ async def resolve_event_category(info: Info, id: strawberry.ID) -> EventCategory
 
 
 async def resolve_events(
-    info: Info, filter: EventFilter | None = None, first: int | None = None, after: str | None = None
+    info: Info,
+    filter: EventFilter | None = None,
+    order_by: list[ListOrder] | None = None,
+    first: int | None = None,
+    after: str | None = None,
 ) -> Connection[Event]:
-    given = filter or EventFilter()
-    query = ListQuery(
-        EVENT,
-        title=given.title,
-        parent_id=_optional_id(given.category_id, "categoryId"),
-        integration_id=_optional_id(given.integration_id, "integrationId"),
-    )
+    category_id = filter.category_id if filter is not None else None
+    query = ListQuery(EVENT, list_spec(filter, order_by), parent_id=_optional_id(category_id, "categoryId"))
     return await _list(info, query, first, after, Event.from_resource)
 
 
@@ -73,14 +93,15 @@ async def resolve_event(info: Info, id: strawberry.ID) -> Event | None:
 
 
 async def resolve_event_properties(
-    info: Info, filter: EventPropertyFilter | None = None, first: int | None = None, after: str | None = None
+    info: Info,
+    filter: EventPropertyFilter | None = None,
+    order_by: list[ListOrder] | None = None,
+    first: int | None = None,
+    after: str | None = None,
 ) -> Connection[EventProperty]:
-    given = filter or EventPropertyFilter()
+    event_id = filter.event_id if filter is not None else None
     query = ListQuery(
-        EVENT_PROPERTY,
-        title=given.title,
-        parent_id=_optional_id(given.event_id, "eventId"),
-        integration_id=_optional_id(given.integration_id, "integrationId"),
+        EVENT_PROPERTY, list_spec(filter, order_by), parent_id=_optional_id(event_id, "eventId")
     )
     return await _list(info, query, first, after, EventProperty.from_resource)
 
@@ -90,23 +111,66 @@ async def resolve_event_property(info: Info, id: strawberry.ID) -> EventProperty
     return EventProperty.from_resource(resource) if resource is not None else None
 
 
+async def resolve_nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    """The objects of ``ids``, in their order, loaded in one batch whatever their kinds; ``None`` for an
+    id that names no event category, event or event property (a malformed id included, as Relay asks:
+    a client may hold ids of objects deleted since)."""
+    most = info.context.settings.max_first
+    if len(ids) > most:
+        raise InvalidInput("ids", f"At most {most} ids in one request.")
+    wanted = [_canonical(value) for value in ids]
+    keys = list(dict.fromkeys(key for key in wanted if key is not None))
+    found = dict(zip(keys, await info.context.loaders.by_id.load_many(keys), strict=True))
+    return [_node(found.get(key)) if key is not None else None for key in wanted]
+
+
+def _node(resource: Resource | None) -> Node | None:
+    if resource is None:
+        return None
+    build = _BUILD.get(kind_of(resource) or "")
+    return build(resource) if build is not None else None
+
+
+async def resolve_node(info: Info, id: strawberry.ID) -> Node | None:
+    (node,) = await resolve_nodes(info, [id])
+    return node
+
+
+def _canonical(value: strawberry.ID) -> str | None:
+    try:
+        return check_id(value, "id")
+    except InvalidInput:
+        return None
+
+
 _ONE = "`null` with NOT_FOUND when no object has the id; `null` alone when the id is of another kind."
+_ORDER = "those `filter` keeps, in the order `orderBy` gives (oldest first without it)."
 
 
 @strawberry.type
 class Query:
     event_categories: Connection[EventCategory] = strawberry.field(
-        resolver=resolve_event_categories,
-        description="Event categories, oldest first; `title` keeps those with exactly that title.",
+        resolver=resolve_event_categories, description=f"Event categories: {_ORDER}"
     )
     event_category: EventCategory | None = strawberry.field(
         resolver=resolve_event_category, description=f"One event category; {_ONE}"
     )
-    events: Connection[Event] = strawberry.field(resolver=resolve_events, description="Events, oldest first.")
+    events: Connection[Event] = strawberry.field(resolver=resolve_events, description=f"Events: {_ORDER}")
     event: Event | None = strawberry.field(resolver=resolve_event, description=f"One event; {_ONE}")
     event_properties: Connection[EventProperty] = strawberry.field(
-        resolver=resolve_event_properties, description="Event properties, oldest first."
+        resolver=resolve_event_properties, description=f"Event properties: {_ORDER}"
     )
     event_property: EventProperty | None = strawberry.field(
         resolver=resolve_event_property, description=f"One event property; {_ONE}"
+    )
+    node: Node | None = strawberry.field(
+        resolver=resolve_node,
+        description="The object with this id, of any kind; `null` when no object has it (no error).",
+    )
+    nodes: list[Node | None] = strawberry.field(
+        resolver=resolve_nodes,
+        description=(
+            "The objects with these ids, in their order, fetched together; `null` for an id no object has. "
+            "At most as many ids as `first` may ask for (1000 by default)."
+        ),
     )

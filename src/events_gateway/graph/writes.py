@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
-from ..upstream.filters import CATEGORY, EVENT, EVENT_PROPERTY
+from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY
 
 __all__ = ["HIERARCHY", "Change", "Write", "WriteListener", "report_write", "write_listener"]
 

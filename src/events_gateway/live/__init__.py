@@ -15,8 +15,6 @@ from .keys import NO_KEY, KeyHashFn, process_key_hasher
 from .mailbox import Mailbox
 from .poller import LiveObserver, LiveQuery, Subscriber, digest
 from .registry import (
-    SHUTTING_DOWN,
-    TOO_MANY_SUBSCRIPTIONS,
     KeySource,
     LiveQueries,
     LiveQueryKey,
@@ -27,8 +25,6 @@ from .runner import QueryRunner
 
 __all__ = [
     "NO_KEY",
-    "SHUTTING_DOWN",
-    "TOO_MANY_SUBSCRIPTIONS",
     "KeyHashFn",
     "KeySource",
     "LiveObserver",

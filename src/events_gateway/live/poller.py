@@ -31,15 +31,15 @@ from typing import Final, Protocol
 import orjson
 from graphql import ExecutionResult
 
-from ..graph.errors import UNAUTHENTICATED
-from ..graph.live import LiveEvent
-from ..upstream.errors import RateLimited, UpstreamTimeout, UpstreamUnavailable
+from ..graph import ErrorCode, LiveEvent
 from .mailbox import Mailbox
 
 __all__ = ["MAX_BACKOFF", "LiveObserver", "LiveQuery", "Subscriber", "digest"]
 
 #: Codes that say the upstream could not answer now, not that the answer changed.
-TRANSIENT: Final = frozenset({RateLimited.code, UpstreamTimeout.code, UpstreamUnavailable.code})
+TRANSIENT: Final = frozenset(
+    {ErrorCode.RATE_LIMITED, ErrorCode.UPSTREAM_TIMEOUT, ErrorCode.UPSTREAM_UNAVAILABLE}
+)
 #: The longest wait after upstream trouble, in intervals.
 MAX_BACKOFF: Final = 8
 
@@ -227,7 +227,7 @@ class LiveQuery:
             else:
                 backoff = 1
                 self._offer(result, reason, written_at)
-            if UNAUTHENTICATED in codes:
+            if ErrorCode.UNAUTHENTICATED in codes:
                 self.end()
                 return
             # Start to start: a query polls once an interval however long its runs take.

@@ -22,20 +22,15 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Final
 
 import orjson
 
-from ..graph.errors import GraphError
-from ..graph.live import LiveEvent, LiveRequest
-from ..graph.writes import Write
+from ..graph import ErrorCode, GraphError, LiveEvent, LiveRequest, Write
 from .keys import KeyHashFn, process_key_hasher
 from .poller import LiveObserver, LiveQuery, NullObserver
 from .runner import QueryRunner
 
 __all__ = [
-    "SHUTTING_DOWN",
-    "TOO_MANY_SUBSCRIPTIONS",
     "KeySource",
     "LiveQueries",
     "LiveQueryKey",
@@ -43,14 +38,11 @@ __all__ = [
     "TooManySubscriptions",
 ]
 
-TOO_MANY_SUBSCRIPTIONS: Final = "TOO_MANY_SUBSCRIPTIONS"
-SHUTTING_DOWN: Final = "SHUTTING_DOWN"
-
 
 class TooManySubscriptions(GraphError):
     """This key already holds as many subscriptions as the gateway allows one key."""
 
-    code = TOO_MANY_SUBSCRIPTIONS
+    code = ErrorCode.TOO_MANY_SUBSCRIPTIONS
 
     def __init__(self, limit: int) -> None:
         super().__init__(
@@ -62,10 +54,7 @@ class TooManySubscriptions(GraphError):
 class ShuttingDown(GraphError):
     """The gateway is stopping: it starts no more subscriptions."""
 
-    code = SHUTTING_DOWN
-
-    def __init__(self) -> None:
-        super().__init__("The gateway is shutting down; subscribe again in a moment.")
+    code = ErrorCode.SHUTTING_DOWN
 
 
 @dataclass(frozen=True, slots=True)

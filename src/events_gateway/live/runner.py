@@ -13,12 +13,9 @@ from collections.abc import Callable
 import strawberry
 from graphql import ExecutionResult
 
-from ..graph import make_context
-from ..graph.live import LiveRequest
+from ..graph import LiveRequest, make_context
 from ..settings import Settings
-from ..upstream import UpstreamClient
-from ..upstream.client import UpstreamCall
-from ..upstream.resilience import deadline_scope
+from ..upstream import UpstreamCall, UpstreamClient, deadline_scope
 
 __all__ = ["QueryRunner"]
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from ..upstream.client import UpstreamCall
+from ..upstream import UpstreamCall
 
 __all__ = ["OperationRecord", "RequestRecord", "current_request", "request_scope"]
 

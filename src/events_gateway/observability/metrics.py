@@ -27,7 +27,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from ..upstream.client import UpstreamCall
+from ..upstream import UpstreamCall
 
 __all__ = [
     "BREAKER_STATES",
@@ -47,6 +47,8 @@ REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 UPSTREAM_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 #: Keys per batched call: the catalog's ``in`` filter carries up to a few hundred ids per URL.
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+#: Sequential rounds of upstream calls per request: 0 (nothing fetched) to a deep query's dozen or so.
+ROUND_BUCKETS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20)
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 
 
@@ -74,6 +76,13 @@ class GatewayMetrics:
             "Time to serve a GraphQL request, from its arrival to its response.",
             ["operation"],
             buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self.upstream_rounds = Histogram(
+            "events_gateway_upstream_rounds",
+            "Sequential rounds of upstream calls one GraphQL request waited for (overlapping calls are one).",
+            ["operation"],
+            buckets=ROUND_BUCKETS,
             registry=r,
         )
         self.upstream_calls = Counter(
@@ -162,6 +171,10 @@ class GatewayMetrics:
         label = self.operation_label(operation)
         self.requests.labels(label, outcome).inc()
         self.request_duration.labels(label).observe(seconds)
+
+    def observe_rounds(self, operation: str | None, rounds: int) -> None:
+        """One GraphQL request's sequential rounds of upstream calls (``call_plan.rounds_of``)."""
+        self.upstream_rounds.labels(self.operation_label(operation)).observe(rounds)
 
     def observe_upstream_call(self, call: UpstreamCall) -> None:
         status = "none" if call.status is None else str(call.status)

@@ -10,10 +10,11 @@ to start with a ``SettingsError`` that names the extra.
   even when a limit refuses the document. Per-resolver spans are left out: a nested list query would make
   thousands of them, and the upstream spans already show where the time went.
 - Upstream spans come from ``opentelemetry-instrumentation-httpx``, applied to the upstream client's own
-  ``httpx.AsyncClient`` (``instrument_client``). The global instrumentation patches httpx's default
-  transport, which this gateway does not use (it sends through aiohttp, behind the retry and breaker
-  transport), so it would see nothing; wrapping the client's transport gives one ``CLIENT`` span per
-  upstream call, its retries inside it.
+  ``httpx.AsyncClient`` (``instrument_client``; the server hands :func:`instrument_upstream` to
+  ``UpstreamClient.instrument``). The global instrumentation patches httpx's default transport, which
+  this gateway does not use (it sends through aiohttp, behind the retry and breaker transport), so it
+  would see nothing; wrapping the client's transport gives one ``CLIENT`` span per upstream call, its
+  retries inside it.
 - Spans go to the global tracer provider. :func:`configure_tracing` (called by ``serve``) installs the
   SDK's provider with an OTLP exporter configured by the standard ``OTEL_*`` variables
   (``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_SERVICE_NAME``, …), unless one is already installed, for

@@ -9,8 +9,7 @@ from .app import create_app, upstream_settings
 from .browser_safety import bearer_key
 from .call_plan import PLAN_HEADER
 from .graphiql import ASSETS, DEMO_QUERY
-from .keys import CLIENT_KEY, SETTINGS_KEY
-from .observe import METRICS_KEY
+from .keys import CLIENT_KEY, METRICS_KEY, SETTINGS_KEY
 from .persisted_queries import MemoryQueryStore, PersistedQueries, PersistedQueryStore
 from .request_id import REQUEST_ID_KEY
 from .view import GatewayView

@@ -13,16 +13,18 @@ from strawberry.extensions import DisableIntrospection
 
 from ..graph import build_schema
 from ..settings import Settings, SettingsError
-from ..upstream import UpstreamClient, UpstreamSettings
-from ..upstream.resilience import BreakerPolicy, RetryPolicy
-from .browser_safety import HOST_RULE_KEY, HostRule, host_middleware
+from ..upstream import BreakerPolicy, RetryPolicy, UpstreamClient, UpstreamSettings
+from .browser_safety import host_middleware
+from .call_plan import plan_allowed
 from .errors import error_middleware
 from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz
-from .keys import CLIENT_KEY, SETTINGS_KEY
+from .hosts import HostRule
+from .keys import CLIENT_KEY, HOST_RULE_KEY, SETTINGS_KEY
 from .live import STREAM_ENDPOINT, LiveView, install_live
 from .live_socket import SocketOperations
 from .observe import install_observability, observability_extensions, observe_middleware
+from .persisted_queries import PersistedQueries
 from .request_id import HEADER as REQUEST_ID_HEADER
 from .request_id import request_id_middleware, stamp_request_id
 
@@ -80,7 +82,11 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     app.on_response_prepare.append(stamp_request_id)
 
     graphiql = (
-        GraphiQLPage(settings.graphiql_assets, fallback_key_configured=settings.api_key is not None)
+        GraphiQLPage(
+            settings.graphiql_assets,
+            fallback_key_configured=settings.api_key is not None,
+            upstream_plan=plan_allowed(settings),
+        )
         if settings.graphiql
         else None
     )
@@ -90,7 +96,10 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
         settings, extensions=[*extensions, *observability_extensions(settings), SocketOperations]
     )
     view = LiveView(schema, settings=settings, graphiql=graphiql)
-    install_observability(app, settings, view)
+    metrics = install_observability(app, settings)
+    view.persisted_queries = PersistedQueries.from_settings(
+        settings, on_outcome=metrics.record_persisted_query
+    )
     install_live(app, settings, schema)
     graphql_routes = [
         app.router.add_route(method, path, view)

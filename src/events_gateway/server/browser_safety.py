@@ -23,24 +23,19 @@ TLS-terminating proxy the mismatch only means the page must send a key, which it
 
 from __future__ import annotations
 
-import ipaddress
-import re
-from dataclasses import dataclass
 from typing import Final
 
 import yarl
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from ..graph.errors import UNAUTHENTICATED
-from ..loopback import is_loopback
-from ..settings import Settings, SettingsError
-from .errors import MISDIRECTED_REQUEST, RequestRefused, error_body
+from ..graph import ErrorCode
+from .errors import RequestRefused, error_body
+from .hosts import normal_name, split_host
+from .keys import HOST_RULE_KEY
 from .request_id import ensure_request_id
 
 __all__ = [
-    "HOST_RULE_KEY",
-    "HostRule",
     "bearer_key",
     "caller_key",
     "host_middleware",
@@ -66,81 +61,8 @@ UNTRUSTED_HOST_MESSAGE: Final = (
     "EVENTS_GATEWAY_ALLOWED_HOSTS."
 )
 
-#: ``name``, ``name:port``, ``[v6]`` or ``[v6]:port``; no user info, path or spaces.
-_HOST = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[^\s:/@\[\]]+))(?::(?P<port>\d{1,5}))?")
 
 Origin = tuple[str, str, int]
-
-
-def _normal_name(name: str) -> str:
-    """One spelling per host: lower case, no trailing dot, addresses in their compressed form."""
-    name = name.lower().rstrip(".")
-    try:
-        return ipaddress.ip_address(name).compressed
-    except ValueError:
-        return name
-
-
-def split_host(value: str) -> tuple[str, int | None] | None:
-    """A ``Host`` value as (name, port or ``None``), or ``None`` when it is not one."""
-    match = _HOST.fullmatch(value.strip())
-    if match is None:
-        return None
-    port = match["port"]
-    return _normal_name(match["v6"] or match["name"]), int(port) if port else None
-
-
-@dataclass(frozen=True, slots=True)
-class HostRule:
-    """Which ``Host`` values name this gateway, and whether others are refused.
-
-    Example::
-
-        rule = HostRule.from_settings(Settings(allowed_hosts=("gw.internal:8000",)))
-        rule.serves("127.0.0.1:8000"), rule.serves("gw.internal:8000"), rule.serves("evil.example")
-        # True, True, False
-    """
-
-    enforced: bool
-    any_host: bool = False
-    listed: frozenset[tuple[str, int | None]] = frozenset()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> HostRule:
-        """Enforced on a loopback bind, or when ``allowed_hosts`` is set; raises ``SettingsError`` for an
-        entry that is not a host name with an optional port."""
-        listed: set[tuple[str, int | None]] = set()
-        for entry in settings.allowed_hosts:
-            if entry == "*":
-                continue
-            parsed = split_host(entry)
-            if parsed is None:
-                raise SettingsError(
-                    f"EVENTS_GATEWAY_ALLOWED_HOSTS: {entry!r} is not a host name with an optional port"
-                )
-            listed.add(parsed)
-        return cls(
-            enforced=is_loopback(settings.host) or bool(settings.allowed_hosts),
-            any_host="*" in settings.allowed_hosts,
-            listed=frozenset(listed),
-        )
-
-    def trusts(self, host: str | None) -> bool:
-        """Whether a ``Host`` value names this gateway: loopback, listed (with its port or any), or ``*``."""
-        if self.any_host:
-            return True
-        parsed = split_host(host) if host else None
-        if parsed is None:
-            return False
-        name, port = parsed
-        return is_loopback(name) or (name, None) in self.listed or (name, port) in self.listed
-
-    def serves(self, host: str | None) -> bool:
-        """Whether to answer at all. A request without ``Host`` (HTTP/1.0) cannot come from a browser."""
-        return not self.enforced or host is None or self.trusts(host)
-
-
-HOST_RULE_KEY = web.AppKey("host_rule", HostRule)
 
 
 @web.middleware
@@ -148,7 +70,9 @@ async def host_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """421 for a ``Host`` the gateway does not answer for, before any route (or preflight) runs."""
     if request.app[HOST_RULE_KEY].serves(request.headers.get(hdrs.HOST)):
         return await handler(request)
-    body = error_body(MISDIRECTED_MESSAGE, code=MISDIRECTED_REQUEST, request_id=ensure_request_id(request))
+    body = error_body(
+        MISDIRECTED_MESSAGE, code=ErrorCode.MISDIRECTED_REQUEST, request_id=ensure_request_id(request)
+    )
     return web.json_response(body, status=421, headers={hdrs.CACHE_CONTROL: "no-store"})
 
 
@@ -179,7 +103,9 @@ def caller_key(request: web.Request, fallback: str | None) -> str | None:
         return None
     refusal = _refusal(request)
     if refusal is not None:
-        raise RequestRefused(401, UNAUTHENTICATED, refusal, headers={hdrs.WWW_AUTHENTICATE: "Bearer"})
+        raise RequestRefused(
+            401, ErrorCode.UNAUTHENTICATED, refusal, headers={hdrs.WWW_AUTHENTICATE: "Bearer"}
+        )
     return fallback
 
 
@@ -221,4 +147,4 @@ def _origin_of(url: str) -> Origin | None:
         return None
     if parsed.scheme not in DEFAULT_PORTS or not parsed.host or parsed.port is None:
         return None
-    return parsed.scheme, _normal_name(parsed.host), parsed.port
+    return parsed.scheme, normal_name(parsed.host), parsed.port

@@ -27,7 +27,7 @@ from strawberry.extensions import SchemaExtension
 
 from ..observability import current_request
 from ..settings import Settings
-from ..upstream.client import UpstreamCall
+from ..upstream import UpstreamCall
 
 __all__ = [
     "PLAN_HEADER",

@@ -2,7 +2,8 @@
 
 ``RequestRefused`` is how the HTTP layer says no before anything executes (a body that is not JSON, a
 media type the gateway cannot answer in, a mutation over GET, …); the view renders it with
-:func:`error_body`, so every refusal reads like a GraphQL error with an ``extensions.code``:
+:func:`error_body`, so every refusal reads like a GraphQL error with an ``extensions.code`` (each code,
+its meaning and its default message are in ``graph/codes.py``):
 
 ====  ==========================  ==================================================================
 415   UNSUPPORTED_MEDIA_TYPE      a POST body that is not ``application/json`` in UTF-8
@@ -22,37 +23,33 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from ..graph import ErrorCode
 from .request_id import ensure_request_id
 
 logger = logging.getLogger("events_gateway.server")
-
-INTERNAL_ERROR_MESSAGE = "Internal server error; quote the request id when reporting it."
-
-BAD_REQUEST: Final = "BAD_REQUEST"
-NOT_ACCEPTABLE: Final = "NOT_ACCEPTABLE"
-UNSUPPORTED_MEDIA_TYPE: Final = "UNSUPPORTED_MEDIA_TYPE"
-METHOD_NOT_ALLOWED: Final = "METHOD_NOT_ALLOWED"
-PAYLOAD_TOO_LARGE: Final = "PAYLOAD_TOO_LARGE"
-NOT_FOUND: Final = "NOT_FOUND"
-MISDIRECTED_REQUEST: Final = "MISDIRECTED_REQUEST"
 
 
 class RequestRefused(Exception):
     """``/graphql`` refuses a request before executing anything; rendered as a GraphQL-shaped error.
 
-    Example::
+    ``message`` defaults to the code's own (``graph/codes.py``). Example::
 
-        raise RequestRefused(415, UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json.")
+        raise RequestRefused(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json.")
     """
 
     def __init__(
-        self, status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        code: ErrorCode,
+        message: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
+        message = code.message if message is None else message
         super().__init__(message)
         self.status = status
         self.code = code
@@ -60,7 +57,7 @@ class RequestRefused(Exception):
         self.headers = dict(headers or {})
 
 
-def error_body(message: str, *, code: str, request_id: str) -> dict[str, object]:
+def error_body(message: str, *, code: ErrorCode, request_id: str) -> dict[str, object]:
     """The one envelope for errors raised outside GraphQL execution (same shape as a GraphQL error)."""
     return {"errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}]}
 
@@ -74,5 +71,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         request_id = ensure_request_id(request)
         logger.exception("unhandled error in %s %s (request id %s)", request.method, request.path, request_id)
-        body = error_body(INTERNAL_ERROR_MESSAGE, code="INTERNAL_SERVER_ERROR", request_id=request_id)
+        code = ErrorCode.INTERNAL_SERVER_ERROR
+        body = error_body(code.message, code=code, request_id=request_id)
         return web.json_response(body, status=500)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..observability import GatewayMetrics
 from ..settings import Settings
 from ..upstream import UpstreamClient
+from .hosts import HostRule
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 CLIENT_KEY = web.AppKey("upstream_client", UpstreamClient)
+METRICS_KEY = web.AppKey("metrics", GatewayMetrics)
+HOST_RULE_KEY = web.AppKey("host_rule", HostRule)

@@ -34,17 +34,16 @@ from strawberry.http.websocket_origin import normalize_allowed_origins
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from ..graph.writes import write_listener
+from ..graph import ErrorCode, write_listener
 from ..live import LiveQueries, QueryRunner
 from ..settings import Settings
-from ..upstream.resilience import deadline_scope
+from ..upstream import deadline_scope
 from .browser_safety import caller_key
-from .errors import NOT_ACCEPTABLE, RequestRefused, error_body
+from .errors import RequestRefused, error_body
 from .graphiql import ENDPOINT, GraphiQLPage
-from .keys import CLIENT_KEY
+from .keys import CLIENT_KEY, METRICS_KEY
 from .live_socket import LiveConnection, LiveSocketHandler, TextSocketAdapter
 from .negotiation import APPLICATION_JSON
-from .observe import METRICS_KEY
 from .request_id import ensure_request_id
 from .view import API_KEY, MEDIA_TYPE_KEY, GatewayView
 
@@ -122,12 +121,18 @@ class LiveView(GatewayView):
         return accepted
 
     async def reject_websocket(self, request: web.Request) -> web.Response:
-        body = error_body(FOREIGN_SOCKET_MESSAGE, code="FORBIDDEN", request_id=ensure_request_id(request))
+        body = error_body(
+            FOREIGN_SOCKET_MESSAGE, code=ErrorCode.FORBIDDEN, request_id=ensure_request_id(request)
+        )
         return web.json_response(body, status=403)
 
-    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
         data = await super().parse_http_body(request)
-        if cast(web.Request, request.request).get(_STREAM):  # type: ignore[attr-defined]
+        # A batch is refused on a stream (Strawberry says so); one operation is marked for SSE.
+        stream = cast(web.Request, request.request).get(_STREAM)  # type: ignore[attr-defined]
+        if stream and isinstance(data, GraphQLRequestData):
             data = replace(data, protocol=SSETransport.protocol)
         return data
 
@@ -145,7 +150,7 @@ class LiveView(GatewayView):
         try:
             request[MEDIA_TYPE_KEY] = APPLICATION_JSON  # for a refusal; results travel as events
             if not _accepts_event_stream(request.headers.get(hdrs.ACCEPT, "")):
-                raise RequestRefused(406, NOT_ACCEPTABLE, NOT_EVENT_STREAM_MESSAGE)
+                raise RequestRefused(406, ErrorCode.NOT_ACCEPTABLE, NOT_EVENT_STREAM_MESSAGE)
             if (key := caller_key(request, self._settings.api_key)) is not None:
                 request[API_KEY] = key
             request[_STREAM] = True

@@ -33,26 +33,22 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import PongMessage, SubscribeMessage
 
-from ..graph import GraphContext, make_context
-from ..graph.live import LiveEvent, LiveRequest
-from ..graph.writes import Write, write_listener
+from ..graph import ErrorCode, GraphContext, LiveEvent, LiveRequest, Write, make_context, write_listener
 from ..live import LiveQueries
 from ..observability import RequestRecord, request_scope
 from ..settings import Settings
-from ..upstream.resilience import deadline_scope
+from ..upstream import deadline_scope
 from .browser_safety import caller_key, parse_bearer
 from .keys import CLIENT_KEY
 from .request_id import ensure_request_id
 
 __all__ = [
-    "TOO_MANY_OPERATIONS",
     "LiveConnection",
     "LiveSocketHandler",
     "SocketOperations",
     "TextSocketAdapter",
 ]
 
-TOO_MANY_OPERATIONS: Final = "TOO_MANY_SUBSCRIPTIONS"
 TOO_MANY_MESSAGE: Final = (
     "This connection already carries {limit} operations, the most the gateway allows one WebSocket "
     "(EVENTS_GATEWAY_LIVE_MAX_PER_CONNECTION); complete some, or open another connection."
@@ -177,9 +173,8 @@ class LiveSocketHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             and message["id"] not in self.operations
             and len(self.operations) >= limit
         ):
-            error = GraphQLError(
-                TOO_MANY_MESSAGE.format(limit=limit), extensions={"code": TOO_MANY_OPERATIONS}
-            )
+            code = ErrorCode.TOO_MANY_SUBSCRIPTIONS
+            error = GraphQLError(TOO_MANY_MESSAGE.format(limit=limit), extensions={"code": code})
             await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
             return
         # The operation's task copies this context: its own record (not the connection's, which would

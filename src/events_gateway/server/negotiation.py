@@ -6,8 +6,12 @@ proxies; with ``application/json`` every well-formed request gets 200. The choic
 (docs/http.md gives the reasons):
 
 - no ``Accept`` header: ``application/graphql-response+json``, the spec's default since its 2025 watershed;
-- ``*/*``, ``application/*`` or equal q-values: ``application/graphql-response+json`` (a type the client
-  names outright beats one it only reaches by a wildcard);
+- a type the client names outright beats one it only reaches by a wildcard, at equal q-values;
+- both types named at equal q-values: ``application/graphql-response+json``, the spec's own;
+- both reached only by a wildcard (``*/*``, ``application/*``): ``application/json``, so a client that
+  never asked for the new type (Apollo Client 3 sends ``*/*``, as does ``fetch`` by default) is not
+  handed its 4xx status codes: a validation error then arrives as a 200 with ``errors``, which such a
+  client shows as GraphQL errors rather than as a bare network error;
 - an ``Accept`` that admits neither type: 406 (the option the spec recommends over ignoring ``Accept``);
 - a POST body: ``application/json`` in UTF-8 only (charset absent or ``utf-8``), else 415 — the spec lets
   a server take more types, and warns that doing so can be insecure (form posts skip CORS preflights).
@@ -19,17 +23,15 @@ from typing import Final
 
 import mimeparse
 
-from .errors import NOT_ACCEPTABLE, UNSUPPORTED_MEDIA_TYPE, RequestRefused
+from ..graph import ErrorCode
+from .errors import RequestRefused
 
 GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
 APPLICATION_JSON: Final = "application/json"
-#: Least wanted first: ``mimeparse.best_match`` settles a tie in favour of the later entry.
 RESPONSE_TYPES: Final = (APPLICATION_JSON, GRAPHQL_RESPONSE_JSON)
+#: ``mimeparse``'s fitness of a range that names the type and subtype outright (no wildcard in either).
+_NAMED: Final = 110
 
-NOT_ACCEPTABLE_MESSAGE: Final = (
-    "The Accept header admits no type this endpoint answers in; accept "
-    "application/graphql-response+json or application/json."
-)
 UNSUPPORTED_MEDIA_TYPE_MESSAGE: Final = (
     "Send the request body as JSON with 'Content-Type: application/json' (UTF-8); got {got}."
 )
@@ -44,16 +46,24 @@ def response_media_type(accept: str | None) -> str:
 
         response_media_type("application/graphql-response+json, application/json;q=0.9")
         # 'application/graphql-response+json'
+        response_media_type("*/*")  # 'application/json'
     """
     if accept is None or not accept.strip():
         return GRAPHQL_RESPONSE_JSON
     try:
-        chosen: str = mimeparse.best_match(RESPONSE_TYPES, accept)
+        ranges = [mimeparse.parse_media_range(part) for part in accept.split(",") if part.strip()]
     except ValueError:  # a range mimeparse cannot read (e.g. "json"); the header admits nothing we know
-        chosen = ""
-    if not chosen:
-        raise RequestRefused(406, NOT_ACCEPTABLE, NOT_ACCEPTABLE_MESSAGE)
-    return chosen
+        ranges = []
+    ranked = []
+    for media_type in RESPONSE_TYPES:
+        quality, fitness = mimeparse.quality_and_fitness_parsed(media_type, ranges)
+        if quality > 0:
+            named = fitness >= _NAMED
+            preferred = media_type == (GRAPHQL_RESPONSE_JSON if named else APPLICATION_JSON)
+            ranked.append(((quality, named, preferred), media_type))
+    if not ranked:
+        raise RequestRefused(406, ErrorCode.NOT_ACCEPTABLE)
+    return max(ranked)[1]
 
 
 def check_request_body_type(content_type: str | None) -> None:
@@ -61,7 +71,7 @@ def check_request_body_type(content_type: str | None) -> None:
     got = repr(content_type) if content_type else "no Content-Type"
     refused = RequestRefused(
         415,
-        UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
         UNSUPPORTED_MEDIA_TYPE_MESSAGE.format(got=got),
         headers={"Accept-Post": f"{APPLICATION_JSON}; charset=utf-8"},
     )

@@ -26,6 +26,7 @@ from aiohttp.typedefs import Handler
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
+from ..graph import ErrorCode
 from ..observability import (
     ACCESS_LOGGER,
     CONTENT_TYPE,
@@ -38,14 +39,12 @@ from ..observability import (
     request_scope,
 )
 from ..settings import Settings
-from .call_plan import PLAN_HEADER, call_plan_extensions, plan_allowed, wants_plan
+from .call_plan import PLAN_HEADER, call_plan_extensions, plan_allowed, rounds_of, wants_plan
 from .graphiql import ENDPOINT
-from .keys import CLIENT_KEY, SETTINGS_KEY
-from .persisted_queries import PersistedQueries, PersistedQueriesView
+from .keys import CLIENT_KEY, METRICS_KEY, SETTINGS_KEY
 from .request_id import ensure_request_id
 
 __all__ = [
-    "METRICS_KEY",
     "METRICS_PATH",
     "OperationObserver",
     "install_observability",
@@ -55,7 +54,6 @@ __all__ = [
     "outcome_of",
 ]
 
-METRICS_KEY = web.AppKey("metrics", GatewayMetrics)
 METRICS_PATH = "/metrics"
 
 access_logger = logging.getLogger(ACCESS_LOGGER)
@@ -71,10 +69,10 @@ def outcome_of(errors: list[GraphQLError] | None) -> str:
     if isinstance(code, str) and code:
         return code
     if isinstance(first, GraphQLSyntaxError):
-        return "GRAPHQL_PARSE_FAILED"
+        return ErrorCode.GRAPHQL_PARSE_FAILED
     if first.path is None:
-        return "GRAPHQL_VALIDATION_FAILED"
-    return "INTERNAL_SERVER_ERROR"
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED
+    return ErrorCode.INTERNAL_SERVER_ERROR
 
 
 class OperationObserver(SchemaExtension):
@@ -132,6 +130,7 @@ def _finish(request: web.Request, record: RequestRecord, status: int) -> None:
     if metrics is not None:
         if is_graphql:
             metrics.observe_request(name, outcome, seconds)
+            metrics.observe_rounds(name, max(rounds_of(record.calls), default=0))
         for call in record.calls:
             metrics.observe_upstream_call(call)
     access_logger.info(
@@ -172,15 +171,13 @@ def observability_extensions(settings: Settings) -> list[type[SchemaExtension]]:
     return extensions
 
 
-def install_observability(app: web.Application, settings: Settings, view: PersistedQueriesView) -> None:
-    """Metrics (and ``/metrics``), persisted queries, and the upstream client's hooks, on ``app``."""
+def install_observability(app: web.Application, settings: Settings) -> GatewayMetrics:
+    """Metrics (and ``/metrics`` when on) and the upstream client's hooks, on ``app``; returns the
+    metrics, for the parts that count into them (persisted queries)."""
     metrics = GatewayMetrics()
     app[METRICS_KEY] = metrics
     if settings.metrics:
         app.router.add_get(METRICS_PATH, metrics_handler)
-    view.persisted_queries = PersistedQueries.from_settings(
-        settings, on_outcome=metrics.record_persisted_query
-    )
 
     async def observe_client(app: web.Application) -> AsyncIterator[None]:
         client = app[CLIENT_KEY]
@@ -188,7 +185,7 @@ def install_observability(app: web.Application, settings: Settings, view: Persis
             client.breaker.add_listener(metrics.breaker_listener)
         if client.resilience is not None:
             client.resilience.add_retry_listener(metrics.record_retry)
-        uninstrument = instrument_upstream(client._http) if settings.otel else None  # the client's own pool
+        uninstrument = client.instrument(instrument_upstream) if settings.otel else None
         try:
             yield
         finally:
@@ -196,3 +193,4 @@ def install_observability(app: web.Application, settings: Settings, view: Persis
                 uninstrument()
 
     app.cleanup_ctx.append(observe_client)  # after the client's own, so the client exists by then
+    return metrics

@@ -36,18 +36,13 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 
-from ..graph import GraphContext
+from ..graph import ErrorCode, GraphContext
 from ..observability import OperationRecord, current_request
 from ..settings import Settings
 
 __all__ = [
     "APQ_CUES",
-    "BAD_REQUEST",
     "MSG_HASH_MISMATCH",
-    "MSG_NOT_FOUND",
-    "MSG_NOT_SUPPORTED",
-    "PERSISTED_QUERY_NOT_FOUND",
-    "PERSISTED_QUERY_NOT_SUPPORTED",
     "MemoryQueryStore",
     "PersistedQueries",
     "PersistedQueriesView",
@@ -56,14 +51,10 @@ __all__ = [
     "sha256_hex",
 ]
 
-PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
-PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
-BAD_REQUEST = "BAD_REQUEST"
 #: Answers that tell a client to change what it sends, not that it erred: they travel with HTTP 200.
-APQ_CUES = frozenset({PERSISTED_QUERY_NOT_FOUND, PERSISTED_QUERY_NOT_SUPPORTED})
-#: Apollo's exact messages: clients (Apollo Client's link among them) match on them.
-MSG_NOT_FOUND = "PersistedQueryNotFound"
-MSG_NOT_SUPPORTED = "PersistedQueryNotSupported"
+#: Their default messages (``graph/codes.py``) are Apollo's exact ones, which clients match on.
+APQ_CUES = frozenset({ErrorCode.PERSISTED_QUERY_NOT_FOUND, ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED})
+#: Apollo's exact message for a hash that is not the query's.
 MSG_HASH_MISMATCH = "provided sha does not match query"
 MSG_BAD_VERSION = "Unsupported persisted query version; send persistedQuery.version 1."
 MSG_BAD_HASH = "persistedQuery.sha256Hash must be the query's SHA-256 as 64 hexadecimal characters."
@@ -147,8 +138,8 @@ class Resolution:
     error: GraphQLError | None = None
 
 
-def _error(message: str, code: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code})
+def _error(code: ErrorCode, message: str | None = None) -> GraphQLError:
+    return GraphQLError(code.message if message is None else message, extensions={"code": code})
 
 
 class PersistedQueries:
@@ -180,25 +171,25 @@ class PersistedQueries:
             return Resolution(query)
         if not self.enabled:
             self._count("rejected")
-            return Resolution(None, error=_error(MSG_NOT_SUPPORTED, PERSISTED_QUERY_NOT_SUPPORTED))
+            return Resolution(None, error=_error(ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED))
         if not isinstance(persisted, Mapping) or persisted.get("version") != 1:
             self._count("rejected")
-            return Resolution(None, error=_error(MSG_BAD_VERSION, BAD_REQUEST))
+            return Resolution(None, error=_error(ErrorCode.BAD_REQUEST, MSG_BAD_VERSION))
         sha = persisted.get("sha256Hash")
         if not isinstance(sha, str) or _SHA256_HEX.fullmatch(sha) is None:
             self._count("rejected")
-            return Resolution(None, error=_error(MSG_BAD_HASH, BAD_REQUEST))
+            return Resolution(None, error=_error(ErrorCode.BAD_REQUEST, MSG_BAD_HASH))
         sha = sha.lower()
         if query is None:
             stored = await self.store.get(sha)
             if stored is None:
                 self._count("miss")
-                return Resolution(None, error=_error(MSG_NOT_FOUND, PERSISTED_QUERY_NOT_FOUND))
+                return Resolution(None, error=_error(ErrorCode.PERSISTED_QUERY_NOT_FOUND))
             self._count("hit")
             return Resolution(stored)
         if sha256_hex(query) != sha:
             self._count("rejected")
-            return Resolution(None, error=_error(MSG_HASH_MISMATCH, BAD_REQUEST))
+            return Resolution(None, error=_error(ErrorCode.BAD_REQUEST, MSG_HASH_MISMATCH))
         return Resolution(query, register=sha)
 
     async def register(self, sha256_hash: str, query: str) -> None:
@@ -246,7 +237,7 @@ class PersistedQueriesView(GraphQLView[GraphContext, None]):
             if resolution.error is not None:
                 record = current_request()
                 if record is not None:
-                    code = str((resolution.error.extensions or {}).get("code", BAD_REQUEST))
+                    code = str((resolution.error.extensions or {}).get("code", ErrorCode.BAD_REQUEST))
                     record.operations.append(OperationRecord(request_data.operation_name, code))
                 # Never cached: a miss answered from a cache would hide the document once it is stored.
                 sub_response.headers["Cache-Control"] = "no-store"

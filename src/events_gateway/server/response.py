@@ -7,7 +7,8 @@ difference, for ``application/graphql-response+json`` only: no ``data`` → 4xx 
 ``data`` present (even ``null``) → 200. With ``application/json`` a well-formed request always gets 200.
 
 The graph layer codes every failure of its own; the errors graphql-core raises itself carry no code, so
-they get one here, at the edge, where the phase that raised them is known:
+they get one here, at the edge, where the phase that raised them is known (``graph/codes.py`` lists every
+code):
 
 - ``GRAPHQL_PARSE_FAILED``: the document is not GraphQL;
 - ``GRAPHQL_VALIDATION_FAILED``: it does not fit the schema (or introspection is off);
@@ -19,21 +20,17 @@ they get one here, at the edge, where the phase that raised them is known:
 from __future__ import annotations
 
 import logging
-from typing import Any, Final
+from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from ..graph.errors import BAD_USER_INPUT, INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR
+from ..graph import ErrorCode
 from .negotiation import GRAPHQL_RESPONSE_JSON
 from .persisted_queries import APQ_CUES
 
 logger = logging.getLogger("events_gateway.server")
-
-GRAPHQL_PARSE_FAILED: Final = "GRAPHQL_PARSE_FAILED"
-GRAPHQL_VALIDATION_FAILED: Final = "GRAPHQL_VALIDATION_FAILED"
-OPERATION_RESOLUTION_FAILURE: Final = "OPERATION_RESOLUTION_FAILURE"
 
 
 def is_request_error(result: ExecutionResult) -> bool:
@@ -62,7 +59,7 @@ def status_for(body: dict[str, Any], media_type: str) -> int:
     codes = {error.get("extensions", {}).get("code") for error in body.get("errors", ())}
     if codes and codes <= APQ_CUES:  # Apollo's protocol: a 200 cue to send the query along
         return 200
-    return 500 if INTERNAL_SERVER_ERROR in codes else 400
+    return 500 if ErrorCode.INTERNAL_SERVER_ERROR in codes else 400
 
 
 def _coded(
@@ -74,9 +71,13 @@ def _coded(
         return formatted
     original = error.original_error
     if isinstance(error, GraphQLSyntaxError):
-        code = GRAPHQL_PARSE_FAILED
+        code = ErrorCode.GRAPHQL_PARSE_FAILED
     elif request_error and (original is None or isinstance(original, GraphQLError)):
-        code = GRAPHQL_VALIDATION_FAILED if isinstance(result, PreExecutionError) else BAD_USER_INPUT
+        code = (
+            ErrorCode.GRAPHQL_VALIDATION_FAILED
+            if isinstance(result, PreExecutionError)
+            else ErrorCode.BAD_USER_INPUT
+        )
     else:
         logger.error(
             "uncoded error at %s (request %s): %s",
@@ -85,11 +86,11 @@ def _coded(
             error.message,
             exc_info=(type(original), original, original.__traceback__) if original is not None else None,
         )
-        masked: dict[str, Any] = {"message": INTERNAL_MESSAGE}
+        masked: dict[str, Any] = {"message": ErrorCode.INTERNAL_SERVER_ERROR.message}
         for key in ("locations", "path"):
             if key in formatted:
                 masked[key] = formatted[key]
-        masked["extensions"] = {"code": INTERNAL_SERVER_ERROR, "requestId": request_id}
+        masked["extensions"] = {"code": ErrorCode.INTERNAL_SERVER_ERROR, "requestId": request_id}
         return masked
     formatted["extensions"] = {**extensions, "code": code}
     return formatted

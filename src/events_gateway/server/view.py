@@ -6,9 +6,15 @@ answers ``UNAUTHENTICATED``). What the GraphQL-over-HTTP spec asks of the endpoi
 modules, each wired in through one of Strawberry's hooks here:
 
 - ``negotiation``: the response media type from ``Accept`` (406 when none fits), the body's type (415);
-- ``request``: the request parameters, strictly read (400 for anything malformed, batches included);
+- ``request``: the request parameters, strictly read (400 for anything malformed);
 - ``response``: ``data`` only when execution started, a code on every error, the status code;
 - ``caching``: ``Vary`` and ``Cache-Control: private`` on GET answers.
+
+A batch (a JSON array of operations on POST) is answered with an array in the same order, always with
+200: each operation's errors stay in its own entry. Its operations share one context, so one set of
+loaders (an object two of them need is fetched once, and lookups of several batch into one call) and one
+cost budget. Queries run concurrently; a mutation runs alone, after the operations before it and before
+those after it, so the batch reads and writes in the order it was written (docs/http.md).
 
 Queries are allowed over GET so that CDNs can cache them; a mutation over GET is refused with 405 before
 anything runs. Every refusal is a GraphQL-shaped body with an ``extensions.code`` (see ``errors``).
@@ -16,32 +22,29 @@ anything runs. Every refusal is a GraphQL-shaped body with an ``extensions.code`
 
 from __future__ import annotations
 
+import asyncio
 import json
+from functools import lru_cache
 from typing import Any, cast
 
 import orjson
 import strawberry
 from aiohttp import hdrs, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
-from ..graph import GraphContext, make_context
+from ..graph import ErrorCode, GraphContext, make_context
 from ..settings import Settings
-from ..upstream.resilience import deadline_scope
+from ..upstream import deadline_scope
 from .browser_safety import caller_key
 from .caching import add_cache_headers
-from .errors import (
-    BAD_REQUEST,
-    METHOD_NOT_ALLOWED,
-    NOT_FOUND,
-    PAYLOAD_TOO_LARGE,
-    RequestRefused,
-    error_body,
-)
-from .graphiql import GraphiQLPage
+from .errors import RequestRefused, error_body
+from .graphiql import GraphiQLPage, opens_graphiql
 from .keys import CLIENT_KEY
 from .negotiation import (
     APPLICATION_JSON,
@@ -52,12 +55,7 @@ from .negotiation import (
 from .persisted_queries import PersistedQueriesView
 from .request import parameters_from_body, parameters_from_query_string
 from .request_id import ensure_request_id
-from .response import (
-    GRAPHQL_VALIDATION_FAILED,
-    OPERATION_RESOLUTION_FAILURE,
-    response_body,
-    status_for,
-)
+from .response import response_body, status_for
 
 #: The media type chosen for this request's answer (absent while the GraphiQL page is being served).
 MEDIA_TYPE_KEY = web.RequestKey("media_type", str)
@@ -90,6 +88,14 @@ class GatewayView(PersistedQueriesView):
             request_id=ensure_request_id(request),
         )
 
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """Strawberry's rule (a browser's GET without a query), and a browser opening a shared link."""
+        if self._graphiql is not None and opens_graphiql(
+            request.method, request.query_params, request.headers
+        ):
+            return True
+        return super().should_render_graphql_ide(request)
+
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         if self._graphiql is None:  # Strawberry only calls this when an IDE is configured
             raise web.HTTPNotFound()
@@ -98,7 +104,9 @@ class GatewayView(PersistedQueriesView):
     async def get_sub_response(self, request: web.Request) -> web.Response:
         return web.Response(content_type=request.get(MEDIA_TYPE_KEY, GRAPHQL_RESPONSE_JSON), charset="utf-8")
 
-    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == hdrs.METH_GET:
             return parameters_from_query_string(request.query_params)
         check_request_body_type(request.headers.get(hdrs.CONTENT_TYPE))
@@ -106,8 +114,86 @@ class GatewayView(PersistedQueriesView):
             body = await request.get_body()
         except web.HTTPRequestEntityTooLarge:
             limit = cast(web.Request, request.request).client_max_size  # type: ignore[attr-defined]
-            raise RequestRefused(413, PAYLOAD_TOO_LARGE, TOO_LARGE_MESSAGE.format(limit=limit)) from None
-        return parameters_from_body(body)
+            raise RequestRefused(
+                413, ErrorCode.PAYLOAD_TOO_LARGE, TOO_LARGE_MESSAGE.format(limit=limit)
+            ) from None
+        return parameters_from_body(body, max_batch=self._settings.max_batch)
+
+    async def execute_operation(
+        self,
+        request: web.Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: GraphContext,
+        root_value: None,
+        sub_response: web.Response,
+    ) -> Any:
+        if not isinstance(request_data, list):
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+        context.batched = True
+        results: list[ExecutionResult | None] = [None] * len(request_data)
+
+        async def run(index: int) -> None:
+            results[index] = await self._execute_in_batch(
+                request, request_adapter, sub_response, context, request_data[index]
+            )
+
+        async def run_together(indices: list[int]) -> None:
+            async with asyncio.TaskGroup() as group:
+                for index in indices:
+                    group.create_task(run(index))
+
+        try:
+            queries: list[int] = []
+            for index, operation in enumerate(request_data):
+                if await self._is_mutation(operation):
+                    await run_together(queries)
+                    queries = []
+                    await run(index)
+                else:
+                    queries.append(index)
+            await run_together(queries)
+        finally:
+            context.loaders.release()
+        return results
+
+    async def _execute_in_batch(
+        self,
+        request: web.Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: web.Response,
+        context: GraphContext,
+        operation: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """One operation of a batch; a refusal of it alone becomes its own entry's error."""
+        try:
+            return await self.execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=None,
+                request_data=operation,
+            )
+        except HTTPException as exc:
+            refused = self._refused_by_strawberry(request, exc)
+            extensions = {"code": refused.code, "requestId": ensure_request_id(request)}
+            return ExecutionResult(data=None, errors=[GraphQLError(refused.message, extensions=extensions)])
+
+    async def _is_mutation(self, operation: GraphQLRequestData) -> bool:
+        """Whether the operation a batch entry selects is a mutation (a persisted one included, read
+        from the store by its hash); a document that does not parse is not, and fails on its own."""
+        query = operation.query
+        if query is None and self.persisted_queries is not None:
+            persisted = (operation.extensions or {}).get("persistedQuery")
+            sha = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+            if isinstance(sha, str):
+                query = await self.persisted_queries.store.get(sha.lower())
+        return query is not None and _selects_mutation(
+            query, operation.operation_name, max_tokens=self._settings.max_tokens
+        )
 
     async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         return cast(GraphQLHTTPResponse, response_body(result, request_id=ensure_request_id(request)))
@@ -124,7 +210,7 @@ class GatewayView(PersistedQueriesView):
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: web.Response
     ) -> web.Response:
         sub_response.body = self.encode_json(response_data)
-        if isinstance(response_data, dict):  # always: batches are refused while reading the request
+        if isinstance(response_data, dict):  # a batch is 200: its entries carry their own errors
             sub_response.set_status(status_for(dict(response_data), sub_response.content_type))
         return sub_response
 
@@ -151,23 +237,27 @@ class GatewayView(PersistedQueriesView):
         cause = exc.__cause__
         if isinstance(cause, InvalidOperationTypeError) and request.method == hdrs.METH_GET:
             # "the server MUST respond with error status code 405 (Method Not Allowed) and halt execution"
-            return RequestRefused(405, METHOD_NOT_ALLOWED, exc.reason, headers={"Allow": hdrs.METH_POST})
+            return RequestRefused(
+                405, ErrorCode.METHOD_NOT_ALLOWED, exc.reason, headers={"Allow": hdrs.METH_POST}
+            )
         if isinstance(cause, InvalidOperationTypeError | CannotGetOperationTypeError):
             # A GraphQL request error in a well-formed request: 200 under application/json, 400 otherwise.
             code = (
-                OPERATION_RESOLUTION_FAILURE
+                ErrorCode.OPERATION_RESOLUTION_FAILURE
                 if isinstance(cause, CannotGetOperationTypeError)
-                else GRAPHQL_VALIDATION_FAILED
+                else ErrorCode.GRAPHQL_VALIDATION_FAILED
             )
             status = 200 if request.get(MEDIA_TYPE_KEY) == APPLICATION_JSON else 400
             return RequestRefused(status, code, exc.reason)
         if isinstance(cause, MissingQueryError):
-            return RequestRefused(400, BAD_REQUEST, MISSING_QUERY_MESSAGE)
+            return RequestRefused(400, ErrorCode.BAD_REQUEST, MISSING_QUERY_MESSAGE)
         if exc.status_code == 404:
-            return RequestRefused(404, NOT_FOUND, exc.reason)
+            return RequestRefused(404, ErrorCode.NOT_FOUND, exc.reason)
         if exc.status_code == 405:
-            return RequestRefused(405, METHOD_NOT_ALLOWED, exc.reason, headers={"Allow": "GET, POST"})
-        return RequestRefused(400, BAD_REQUEST, exc.reason)
+            return RequestRefused(
+                405, ErrorCode.METHOD_NOT_ALLOWED, exc.reason, headers={"Allow": "GET, POST"}
+            )
+        return RequestRefused(400, ErrorCode.BAD_REQUEST, exc.reason)
 
     def _refusal(self, request: web.Request, refused: RequestRefused) -> web.Response:
         body = error_body(refused.message, code=refused.code, request_id=ensure_request_id(request))
@@ -177,3 +267,15 @@ class GatewayView(PersistedQueriesView):
             headers=refused.headers,
             content_type=request.get(MEDIA_TYPE_KEY, APPLICATION_JSON),
         )
+
+
+@lru_cache(maxsize=256)
+def _selects_mutation(query: str, operation_name: str | None, *, max_tokens: int) -> bool:
+    """Whether ``query`` run with ``operation_name`` is a mutation (documents repeat: kept per text).
+
+    A document over the token limit is not parsed here (the limits refuse it when it runs)."""
+    try:
+        operation = get_operation_ast(parse(query, no_location=True, max_tokens=max_tokens), operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation is OperationType.MUTATION

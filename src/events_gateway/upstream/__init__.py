@@ -1,18 +1,29 @@
-"""The upstream part: a typed async client of the Secoda Events REST API, its errors and filter builders.
+"""The upstream part: a typed async client of the Secoda Events REST API, its errors, filter builders and
+resilience policies (retries, circuit breaker, the per-request deadline) and the paging engine that reads
+whole lists and windows of them.
 
-Everything the rest of the gateway may use is listed in ``__all__``; the ``_``-prefixed modules are
-internal (envelope parsing, the exception boundary, the aiohttp transport).
+Everything the rest of the gateway may use is listed in ``__all__`` and imported from here, never from
+the modules (an import contract in ``pyproject.toml`` holds to that). The ``_``-prefixed modules are
+internal to the package itself (envelope parsing, the exception boundary, the aiohttp transport, URL
+building, the circuit breaker and the deadline behind ``resilience``).
 """
 
 from ._transport import default_transport
 from .client import (
+    BASE_URL_RULE,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_TIMEOUT,
     CallObserver,
+    Instrumentation,
     Page,
+    PageSizeMemo,
     Resource,
     UpstreamCall,
     UpstreamClient,
     UpstreamSession,
     UpstreamSettings,
+    is_base_url,
 )
 from .errors import (
     BadRequest,
@@ -37,26 +48,54 @@ from .filters import (
     and_,
     contains,
     exact,
+    gt,
     in_,
     is_set,
+    lt,
     not_,
     or_,
     sort,
 )
+from .paging import CapReached, PageFetcher, Pager, PagingLimits
+from .resilience import (
+    DEFAULT_COOLDOWN,
+    DEFAULT_FAILURE_THRESHOLD,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_REQUEST_DEADLINE,
+    BreakerPolicy,
+    RetryPolicy,
+    deadline_scope,
+)
 
 __all__ = [
+    "BASE_URL_RULE",
     "CATEGORY",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_COOLDOWN",
+    "DEFAULT_FAILURE_THRESHOLD",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_REQUEST_DEADLINE",
+    "DEFAULT_TIMEOUT",
     "EVENT",
     "EVENT_PROPERTY",
     "STABLE_SORT",
     "BadRequest",
+    "BreakerPolicy",
     "CallObserver",
+    "CapReached",
     "Filter",
     "Forbidden",
+    "Instrumentation",
     "NotFound",
     "Page",
+    "PageFetcher",
+    "PageSizeMemo",
+    "Pager",
+    "PagingLimits",
     "RateLimited",
     "Resource",
+    "RetryPolicy",
     "Sort",
     "Unauthenticated",
     "UpstreamCall",
@@ -71,10 +110,14 @@ __all__ = [
     "UpstreamUnreachable",
     "and_",
     "contains",
+    "deadline_scope",
     "default_transport",
     "exact",
+    "gt",
     "in_",
+    "is_base_url",
     "is_set",
+    "lt",
     "not_",
     "or_",
     "sort",

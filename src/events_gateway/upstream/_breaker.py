@@ -52,7 +52,7 @@ class CircuitOpen(httpx.TransportError):
     """The upstream's circuit is open: the request was refused without touching the network.
 
     A subclass of ``httpx.TransportError``, so the client's exception boundary maps it to
-    ``UpstreamUnavailable`` (``UPSTREAM_UNAVAILABLE``). ``retry_in`` is the cool-down left, in seconds.
+    ``UpstreamUnavailable``. ``retry_in`` is the cool-down left, in seconds.
     """
 
     def __init__(

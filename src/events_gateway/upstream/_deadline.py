@@ -33,7 +33,7 @@ class DeadlineExceeded(httpx.TimeoutException):
     """The request's time budget ran out before the upstream answered.
 
     A subclass of ``httpx.TimeoutException``, so the client's one exception boundary maps it to
-    ``UpstreamTimeout`` (``UPSTREAM_TIMEOUT``) like any other timeout.
+    ``UpstreamTimeout`` like any other timeout.
     """
 
 

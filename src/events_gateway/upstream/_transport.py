@@ -19,10 +19,8 @@ import yarl
 from httpx_aiohttp import AiohttpTransport
 
 
-def _translate(cause: BaseException | None, request: httpx.Request) -> httpx.TransportError | None:
-    """The httpx error an aiohttp failure stands for, or ``None`` to keep the one already raised."""
-    if cause is None or not isinstance(cause, aiohttp.ClientError | TimeoutError):
-        return None
+def _translate(cause: aiohttp.ClientError | TimeoutError, request: httpx.Request) -> httpx.TransportError:
+    """The httpx error an aiohttp failure (or a timeout) stands for, most specific class first."""
     message = type(cause).__name__  # aiohttp's text names the host and port, not the headers
     error: httpx.TransportError
     if isinstance(cause, aiohttp.ConnectionTimeoutError):
@@ -49,9 +47,7 @@ def _translated(request: httpx.Request) -> Iterator[None]:
     try:
         yield
     except (aiohttp.ClientError, TimeoutError) as exc:
-        better = _translate(exc, request)
-        assert better is not None  # both kinds are translated by construction
-        raise better from exc
+        raise _translate(exc, request) from exc
 
 
 class GatewayAiohttpTransport(AiohttpTransport):

@@ -40,7 +40,7 @@ from urllib.parse import parse_qsl
 import httpx
 import orjson
 
-from ..settings import SettingsError
+from .._errors import SettingsError
 from ._envelope import EnvelopeError, normalise_id, normalise_resource, parse_page, path_id
 from ._exceptions import (
     FIELD_ERROR_STATUSES,
@@ -63,9 +63,13 @@ logger = logging.getLogger("events_gateway.upstream")
 #: list shape's ``parent_id``) are hyphenated lower-case UUID strings or ``None``; other keys as sent.
 Resource: TypeAlias = dict[str, Any]
 
+#: Seconds for one call (read, write and pool), and to open a connection.
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONNECT_TIMEOUT = 3.0
+#: The process-wide pool: this many calls run at once unqueued.
 DEFAULT_MAX_CONNECTIONS = 100
+#: What a base URL must be, worded to follow "must be" in an error message.
+BASE_URL_RULE = "an http:// or https:// URL with a host and no query or fragment"
 USER_AGENT = "events-gateway/0.1"
 
 #: Sent on every request. Sessions build ``httpx.Request`` objects with these already merged, which
@@ -88,6 +92,21 @@ class Page:
     next_url: str | None
 
 
+class PageSizeMemo:
+    """The upstream's page size once a page has shown it; one per client, shared by its sessions (it is
+    no caller's data), so every request after the first plans its pages with the real size."""
+
+    __slots__ = ("size",)
+
+    def __init__(self) -> None:
+        self.size: int | None = None
+
+    def learn(self, page: Page) -> None:
+        """A page that has a next page is full, so its length is the page size."""
+        if page.next_url and page.results:
+            self.size = len(page.results)
+
+
 @dataclass(frozen=True, slots=True)
 class UpstreamCall:
     """What one HTTP exchange cost; handed to a session's observer (call plan, metrics, round counting)."""
@@ -101,6 +120,8 @@ class UpstreamCall:
 
 
 CallObserver: TypeAlias = Callable[[UpstreamCall], None]
+#: Given the client's ``httpx.AsyncClient``, instruments it and returns the function that undoes that.
+Instrumentation: TypeAlias = Callable[[httpx.AsyncClient], Callable[[], None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,18 +145,22 @@ class UpstreamSettings:
     breaker: BreakerPolicy | None = field(default_factory=BreakerPolicy)
 
     def __post_init__(self) -> None:
-        try:
-            url = httpx.URL(self.base_url)
-        except httpx.InvalidURL as exc:
-            raise SettingsError(f"EVENTS_API_URL={self.base_url!r} is not a URL") from exc
-        if url.scheme not in ("http", "https") or not url.host:
-            raise SettingsError(f"EVENTS_API_URL={self.base_url!r} must be an http:// or https:// URL")
-        if url.query or url.fragment:
-            raise SettingsError(f"EVENTS_API_URL={self.base_url!r} must not carry a query or fragment")
-        if self.timeout <= 0 or self.connect_timeout <= 0:
-            raise SettingsError("upstream timeouts must be positive")
-        if self.max_connections <= 0:
-            raise SettingsError("max_connections must be positive")
+        # The gateway's ``Settings`` checks the same values under their variables' names first; these
+        # guard a client built without it.
+        if not is_base_url(self.base_url):
+            raise SettingsError(f"base_url must be {BASE_URL_RULE}, got {self.base_url!r}")
+        for name in ("timeout", "connect_timeout", "max_connections"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name} must be a positive number, got {getattr(self, name)!r}")
+
+
+def is_base_url(url: str) -> bool:
+    """Whether ``url`` can be the upstream's API root: :data:`BASE_URL_RULE`."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host) and not (parsed.query or parsed.fragment)
 
 
 class _NoCookies(httpx.Cookies):
@@ -175,6 +200,8 @@ class UpstreamClient:
         self._base = self._urls.prefix
         self._base_path = base.path.rstrip("/")
         self._origin = origin_of(base)
+        #: The upstream's page size as learned from its answers (``paging.Pager`` reads and teaches it).
+        self.page_size_memo = PageSizeMemo()
         #: The upstream's circuit breaker (its ``state(origin)`` / ``add_listener`` feed metrics), or
         #: ``None`` when a transport was given: that one is used as is, wrappers included.
         self.breaker: CircuitBreaker | None = None
@@ -197,6 +224,17 @@ class UpstreamClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def instrument(self, instrumentation: Instrumentation) -> Callable[[], None]:
+        """Apply ``instrumentation`` to the client's own ``httpx.AsyncClient``; returns its undo function.
+
+        The one public way to reach the pool: OpenTelemetry's httpx instrumentation wraps a given
+        client's transport (its global one patches httpx's default transport, which this client never
+        uses), so a tracer needs the ``httpx.AsyncClient`` itself. Example::
+
+            uninstrument = client.instrument(instrument_upstream)
+        """
+        return instrumentation(self._http)
 
     def session(self, api_key: str, *, observer: CallObserver | None = None) -> UpstreamSession:
         """A view sending ``Authorization: Bearer <api_key>``; cheap, made once per incoming request."""
@@ -239,6 +277,11 @@ class UpstreamSession:
 
     def __repr__(self) -> str:
         return f"UpstreamSession(base_url={self._client._base!r}, api_key=<redacted>)"
+
+    @property
+    def page_size_memo(self) -> PageSizeMemo:
+        """The client's page-size memo: every session of one client plans with the same learned size."""
+        return self._client.page_size_memo
 
     # event categories
     async def list_event_categories(self, *, title: str | None = None, page: int = 1) -> Page:

@@ -1,24 +1,24 @@
-"""Failures of the upstream REST API, one class per kind a client can act on.
+"""Failures of the upstream REST API, one class per kind a caller can act on.
 
-The tree, and the GraphQL ``extensions.code`` each leaf maps to at the gateway's edge::
+The tree::
 
     UpstreamError                       (root; never raised itself)
     ├── UpstreamUnreachable             the request got no usable answer
-    │   ├── UpstreamTimeout             → UPSTREAM_TIMEOUT
-    │   └── UpstreamUnavailable         → UPSTREAM_UNAVAILABLE (connection refused, 5xx, open circuit,
-    │                                     a body that is not the JSON we expect)
+    │   ├── UpstreamTimeout             no answer in time (or the request's deadline ran out)
+    │   └── UpstreamUnavailable         connection refused, 5xx, open circuit, a body that is not the
+    │                                   JSON we expect
     └── UpstreamRejected                the upstream answered, and said no
-        ├── Unauthenticated   401       → UNAUTHENTICATED
-        ├── Forbidden         403       → FORBIDDEN
-        ├── NotFound          404       → NOT_FOUND
-        ├── BadRequest        400/422   → BAD_USER_INPUT (field messages kept in ``field_errors``)
-        └── RateLimited       429       → RATE_LIMITED (``retry_after`` in seconds, when sent)
+        ├── Unauthenticated   401       the key is missing, malformed or unknown
+        ├── Forbidden         403       the key may not do this
+        ├── NotFound          404/410   no such object
+        ├── BadRequest        400/422   the request is invalid (field messages kept in ``field_errors``)
+        └── RateLimited       429       too many requests (``retry_after`` in seconds, when sent)
 
-    UpstreamMisuse (a RuntimeError outside the tree)  the gateway itself built a request httpx refused:
-                                        a bug, masked as INTERNAL_SERVER_ERROR at the edge
+    UpstreamMisuse (a RuntimeError outside the tree)  the gateway itself built a request httpx refused: a bug
 
-Messages are ours, never the upstream's body or headers, so they are safe to show a client; the status
-code and route are kept as attributes for logs and metrics.
+This package knows nothing of GraphQL: the graph layer gives each class its ``extensions.code``
+(``graph/errors.py``). Messages are ours, never the upstream's body or headers, so they are safe to show a
+client; the status code and route are kept as attributes for logs and metrics.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from __future__ import annotations
 
 class UpstreamError(Exception):
     """Root of every failure the upstream client raises."""
-
-    code: str = "UPSTREAM_UNAVAILABLE"
 
     def __init__(self, message: str, *, route: str | None = None, status: int | None = None) -> None:
         super().__init__(message)
@@ -41,11 +39,11 @@ class UpstreamUnreachable(UpstreamError):
 
 
 class UpstreamTimeout(UpstreamUnreachable):
-    code = "UPSTREAM_TIMEOUT"
+    """No answer in time: the call's own timeout, or the request's deadline, ran out."""
 
 
 class UpstreamUnavailable(UpstreamUnreachable):
-    code = "UPSTREAM_UNAVAILABLE"
+    """No usable answer: unreachable, a 5xx, an open circuit, or a body that cannot be read."""
 
 
 class UpstreamRejected(UpstreamError):
@@ -53,21 +51,19 @@ class UpstreamRejected(UpstreamError):
 
 
 class Unauthenticated(UpstreamRejected):
-    code = "UNAUTHENTICATED"
+    """401, or a key the client refuses to send (missing or malformed)."""
 
 
 class Forbidden(UpstreamRejected):
-    code = "FORBIDDEN"
+    """403: the key is known but may not do this."""
 
 
 class NotFound(UpstreamRejected):
-    code = "NOT_FOUND"
+    """404 or 410: no such object."""
 
 
 class BadRequest(UpstreamRejected):
-    """400/422; ``field_errors`` holds the upstream's per-field messages (DRF style)."""
-
-    code = "BAD_USER_INPUT"
+    """400/409/413/422; ``field_errors`` holds the upstream's per-field messages (DRF style)."""
 
     def __init__(
         self,
@@ -82,7 +78,7 @@ class BadRequest(UpstreamRejected):
 
 
 class RateLimited(UpstreamRejected):
-    code = "RATE_LIMITED"
+    """429; ``retry_after`` is the seconds the upstream asked to wait, when it said."""
 
     def __init__(
         self,

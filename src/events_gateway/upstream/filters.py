@@ -30,6 +30,16 @@ def in_(field: str, values: list[Any]) -> Filter:
     return {"operator": "in", "field": field, "value": list(values)}
 
 
+def gt(field: str, value: Any) -> Filter:
+    """Later or greater than ``value``: an operator the upstream does not document (docs/lists.md)."""
+    return {"operator": "gt", "field": field, "value": value}
+
+
+def lt(field: str, value: Any) -> Filter:
+    """Earlier or less than ``value``: an operator the upstream does not document (docs/lists.md)."""
+    return {"operator": "lt", "field": field, "value": value}
+
+
 def is_set(field: str) -> Filter:
     return {"operator": "is_set", "field": field, "value": None}
 

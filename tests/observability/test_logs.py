@@ -18,7 +18,7 @@ from events_gateway.observability import REDACTED, configure_logging
 from events_gateway.server import DEMO_QUERY
 from events_gateway.settings import Settings
 
-from .conftest import EmulatorFactory, GatewayFactory
+from ..conftest import EmulatorFactory, GatewayFactory
 
 #: A key the emulator does not know: the upstream answers 401 and the gateway says UNAUTHENTICATED.
 UNKNOWN_KEY = "sk-unknown-0f9e8d7c6b5a49382716"

@@ -9,17 +9,16 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from events_gateway.emulator import DEMO_API_KEY
+from events_gateway.emulator import DEMO_API_KEY, RunningEmulator
 from events_gateway.server import DEMO_QUERY
 
 from .conftest import SCRIPT, clean_env, serve_on_a_taken_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 #: Generous bound on how long to wait for a line; only there so a broken build fails instead of hanging.
 LINE_WAIT = 60.0
 
@@ -98,7 +97,7 @@ async def test_serve_without_upstream_runs_the_demo_and_stops_cleanly(signum: in
     assert "shutting down" in rest
 
 
-async def test_serve_with_an_upstream_url_uses_it_and_prints_no_key(emulator: Any) -> None:
+async def test_serve_with_an_upstream_url_uses_it_and_prints_no_key(emulator: RunningEmulator) -> None:
     async with serve(clean_env(EVENTS_API_URL=emulator.api_url)) as served:
         banner = "\n".join(served.banner)
         assert f"upstream: {emulator.api_url}" in banner

@@ -16,7 +16,7 @@ from events_gateway.observability import configure_tracing
 from events_gateway.server import DEMO_QUERY
 from events_gateway.server.call_plan import PLAN_HEADER
 
-from .conftest import GatewayFactory
+from ..conftest import GatewayFactory
 
 #: OpenTelemetry's global provider can be set once per process: the tests share one, and one exporter.
 _EXPORTER = InMemorySpanExporter()

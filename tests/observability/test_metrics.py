@@ -13,7 +13,7 @@ from events_gateway.server.call_plan import PLAN_HEADER
 from events_gateway.server.persisted_queries import sha256_hex
 from events_gateway.settings import Settings
 
-from .conftest import EmulatorFactory, GatewayFactory
+from ..conftest import EmulatorFactory, GatewayFactory
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -58,6 +58,8 @@ async def test_a_query_counts_its_request_its_upstream_calls_and_its_batches(
     assert batched
     assert total(samples, "events_gateway_loader_batch_size_count") == len(batched)
     assert total(samples, "events_gateway_loader_batch_size_sum") == sum(e["batchSize"] for e in batched)
+    assert total(samples, "events_gateway_upstream_rounds_count", operation=operation) == 1
+    assert total(samples, "events_gateway_upstream_rounds_sum", operation=operation) == plan["rounds"]
 
 
 async def test_failures_are_counted_under_their_code(
@@ -186,11 +188,3 @@ def test_breaker_hook_sets_one_state_per_origin() -> None:
 
 def test_settings_default_to_serving_metrics() -> None:
     assert Settings().metrics is True
-
-
-def test_the_observability_surface_is_what_it_lists() -> None:
-    import events_gateway.observability as observability
-
-    assert len(observability.__all__) == len(set(observability.__all__))
-    for name in observability.__all__:
-        assert getattr(observability, name) is not None, name
