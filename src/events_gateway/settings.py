@@ -47,6 +47,15 @@ DEFAULT_RETRY_MAX_ATTEMPTS = 3
 #: (``resilience.DEFAULT_FAILURE_THRESHOLD`` and ``DEFAULT_COOLDOWN``).
 DEFAULT_BREAKER_FAILURE_THRESHOLD = 5
 DEFAULT_BREAKER_COOLDOWN = 10.0
+#: The cache of upstream answers (docs/cache.md). Five seconds is how late an edit made in Secoda's own UI
+#: may show, short enough for a person editing there; it still serves bursts of identical reads (a
+#: dashboard's panels, many users of one page) from memory, and the gateway's own writes show at once.
+DEFAULT_CACHE_TTL = 5.0
+#: Seconds past the TTL an answer may still be served, marked stale, while one refresh runs or while the
+#: upstream fails: a hot entry never makes a caller wait, and a minute-long upstream outage goes unseen.
+DEFAULT_CACHE_STALE = 60.0
+#: Bytes of answers each process keeps in memory (64 MiB: about ninety 1,105-object trees).
+DEFAULT_CACHE_MAX_BYTES = 64 * 1024 * 1024
 
 Batching = Literal["catalog", "per-parent"]
 LogFormat = Literal["json", "text"]
@@ -60,6 +69,7 @@ _POSITIVE = (
     "page_size_hint",
     "persisted_queries_max_entries",
     "persisted_queries_max_bytes",
+    "cache_max_bytes",
 )
 
 
@@ -106,6 +116,16 @@ class Settings:
         retry_max_attempts: attempts per idempotent upstream call, the first included (1: no retries).
         breaker_failure_threshold, breaker_cooldown: consecutive failed upstream attempts that open the
             circuit, and seconds it then fails calls fast before letting one probe through.
+        cache_ttl: seconds an upstream answer is served from the cache without asking the upstream
+            (``0`` turns the cache off).
+        cache_stale: seconds past ``cache_ttl`` an answer may still be served, marked stale, while one
+            refresh runs or while the upstream fails.
+        cache_max_bytes: bytes of answers each process keeps in memory (least recently used go first).
+        cache_secret: per-deployment secret callers' keys are hashed with (``EVENTS_GATEWAY_CACHE_SECRET``);
+            unset: generated (per process, or once per Redis when ``redis_url`` is set); never printed.
+        redis_url: Redis shared by every worker and replica (``redis://host:6379/0``): cache entries,
+            generation counters, invalidation broadcast, persisted queries; never printed (it may hold
+            a password).
     """
 
     upstream_url: str | None = None
@@ -142,6 +162,11 @@ class Settings:
     retry_max_attempts: int = DEFAULT_RETRY_MAX_ATTEMPTS
     breaker_failure_threshold: int = DEFAULT_BREAKER_FAILURE_THRESHOLD
     breaker_cooldown: float = DEFAULT_BREAKER_COOLDOWN
+    cache_ttl: float = DEFAULT_CACHE_TTL
+    cache_stale: float = DEFAULT_CACHE_STALE
+    cache_max_bytes: int = DEFAULT_CACHE_MAX_BYTES
+    cache_secret: str | None = field(default=None, repr=False)
+    redis_url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.batching not in ("catalog", "per-parent"):
@@ -162,6 +187,9 @@ class Settings:
                 raise SettingsError(f"EVENTS_GATEWAY_{name.upper()} must be positive")
         if self.breaker_cooldown < 0:
             raise SettingsError("EVENTS_GATEWAY_BREAKER_COOLDOWN must not be negative")
+        for name in ("cache_ttl", "cache_stale"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"EVENTS_GATEWAY_{name.upper()} must not be negative")
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests and the CLI use it)."""
