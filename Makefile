@@ -8,12 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := web/node_modules/.installed
 
-.PHONY: run test setup browser lint typecheck pytest bench clean
+.PHONY: run test setup browser redis lint typecheck pytest bench clean
 
 run: setup
 	$(BIN)/events-gateway serve
 
-test: setup browser lint typecheck pytest
+test: setup browser redis lint typecheck pytest
 
 setup: $(STAMP) $(ASSETS)
 
@@ -32,6 +32,10 @@ $(ASSETS): web/package.json web/package-lock.json
 # The browser test needs Debian's Chromium and its driver; install them when they are missing.
 browser:
 	@scripts/ensure-chromium
+
+# The cache and persisted-query tests start real redis-server processes; install Debian's when missing.
+redis:
+	@scripts/ensure-redis
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -3,8 +3,8 @@
 Bumps are published by the very Lua script that makes them (generations.py), so none goes unannounced.
 A subscriber can still miss messages while its connection is down; so ``subscribed`` is true only from
 the subscription's confirmation until the first sign of trouble (an error, or no answer to a ping for
-``silence`` seconds), and the gap is reported at once (``on_gap``), so the cache forgets everything it
-learned before and trusts nothing until it is subscribed again.
+``silence`` seconds), and the gap is reported at once (``on_gap``), so the cache reads every generation
+counter from Redis again, and trusts nothing it learned before, once it is subscribed again.
 
 The loop also runs the cache's upkeep (``on_tick``) a few times a second: probing a Redis whose circuit
 is open, sending bumps Redis missed, fetching the shared secret.
@@ -40,7 +40,7 @@ class Broadcast:
 
     Example::
 
-        broadcast = Broadcast(link, "ns:invalidations", on_message=handle, on_gap=forget, on_tick=upkeep)
+        broadcast = Broadcast(link, "ns:invalidations", on_message=handle, on_gap=distrust, on_tick=upkeep)
         broadcast.start()
         await broadcast.wait_subscribed(1.0)
         ...
@@ -63,6 +63,7 @@ class Broadcast:
         self._on_tick = on_tick
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        self._closing = False
 
     @property
     def subscribed(self) -> bool:
@@ -82,6 +83,7 @@ class Broadcast:
 
     async def aclose(self) -> None:
         if self._task is not None:
+            self._closing = True
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -143,7 +145,8 @@ class Broadcast:
         if not self.subscribed:
             return False
         self._subscribed.clear()
-        logger.warning("cache invalidations: subscription lost; entries are dropped until it is back")
+        if not self._closing:
+            logger.warning("cache invalidations: subscription lost; the cache bypasses until it is back")
         self._on_gap()
         return True
 

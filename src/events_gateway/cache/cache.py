@@ -149,10 +149,11 @@ class Cache:
         *,
         link: RedisLink | None = None,
         observer: CacheObserver | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> Cache:
         """A cache ready to serve: with Redis, the shared secret fetched and the subscription made (when
         Redis answers within about a second; otherwise it keeps trying, and bypasses until it succeeds)."""
-        cache = cls(config, link=link, observer=observer)
+        cache = cls(config, link=link, observer=observer, clock=clock)
         await cache.start()
         return cache
 
@@ -162,6 +163,11 @@ class Cache:
         await self._upkeep()
         self._broadcast.start()
         await self._broadcast.wait_subscribed(SUBSCRIBE_WAIT)
+
+    async def drain(self) -> None:
+        """Wait until every background refresh and fill has finished (tests, benchmarks, shutdown)."""
+        while self._background:
+            await asyncio.wait(set(self._background))
 
     async def aclose(self) -> None:
         if self._broadcast is not None:
@@ -206,7 +212,7 @@ class Cache:
         )
         if usable != self._was_usable:
             self._was_usable = usable
-            self._forget()  # what was learned before a gap may have missed invalidations
+            self._gens.distrust()  # bumps may have been missed meanwhile: read the counters again
         return usable
 
     # --- reads -------------------------------------------------------------------------------------
@@ -442,9 +448,10 @@ class Cache:
         self._secret_ready = False
 
     def _gap(self) -> None:
-        self._forget()
+        self._gens.distrust()
 
     def _forget(self) -> None:
+        """Drop all that was filed under the old secret's key hashes (nobody can reach it any more)."""
         self._gens.forget()
         self.memory.clear()
 

@@ -4,18 +4,20 @@ An entry is valid while the counters it depends on still hold the values it was 
 bumps counters, and entries computed before stop matching. In Redis, entry keys embed those values, so
 nothing is ever scanned or deleted; everything expires by its TTL.
 
-Values are microseconds since the epoch: a bump sets ``max(now, current + 1, what this process knew + 1)``
-and a counter Redis does not hold (never written, expired, evicted, flushed, or Redis restarted empty)
-is created at ``max(now, the highest value this process has seen + 1)``. Either way the new value is above
-every value the counter had, so an entry computed before cannot match again: that is what makes a Redis
-that comes back empty safe. (It assumes clocks that do not jump back by more than an entry's lifetime
-between replicas; the scripts take the larger of Redis's clock and the caller's.)
+Values are microseconds since the epoch. A bump sets ``max(now, current + 1, what this process knew + 1)``.
+A counter Redis does not hold (never written, expired, evicted, flushed, or Redis restarted empty) is
+created at ``max(now, the highest value the reading process has seen + 1)``, and a process that knew a
+higher value than Redis holds raises Redis's to it as it reads. So no counter ever takes a value an entry
+was computed under before a bump: that is what makes a Redis that comes back empty safe. (Across
+replicas it assumes clocks that agree to well within an entry's lifetime; the scripts take the larger of
+Redis's clock and the caller's.)
 
-In a process, counters read from Redis are remembered and trusted while the invalidation broadcast is
-received without a gap (the cache forgets them all at a gap) and for at most a quarter of the counters'
-TTL, after which they are read again, which also renews their TTL in Redis. Without Redis, this process's
-counters are the only ones; a counter it never bumped reads as a floor that rises when remembered
-counters are forgotten (past ``max_entries``), so forgetting never lowers a value either.
+In a process, counters read from Redis are remembered; they are trusted while the invalidation broadcast
+arrives without a gap and for at most a quarter of the counters' TTL, then read again (which renews their
+TTL in Redis). At a gap they all become untrusted, keeping their values as floors: the next read takes
+the larger of Redis's value (which has every bump missed meanwhile) and the remembered one. A process
+remembers at most ``max_entries`` counters; without Redis, a counter it no longer remembers reads as a
+floor that rose with every counter let go, so that never lowers a value either.
 
 Bumps Redis cannot take while it is down are kept (bounded; past the bound, one bump of the world
 counter stands for all of them) and sent when it answers again, before the cache trusts Redis.
@@ -24,6 +26,7 @@ counter stands for all of them) and sent when it answers again, before the cache
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -46,14 +49,19 @@ MAX_PENDING = 10_000
 #: Seconds the shared secret lives in Redis; every counter read or bump renews it.
 SECRET_TTL = 30 * 24 * 3600.0
 
-#: ``KEYS``: the shared secret, then counters. ``ARGV``: secret ('' when it is not kept in Redis), its TTL
-#: in ms, the counters' TTL in ms, the caller's clock in µs, the caller's highest value seen.
-#: Returns each counter's value (creating absent ones above anything known), or 'SECRET' when Redis
-#: holds another secret than the caller's.
+#: Both scripts: ``KEYS``: the shared secret, then counters. ``ARGV``: the secret ('' when it is not kept
+#: in Redis), its TTL in ms, the counters' TTL in ms, the caller's clock in µs, the caller's highest value
+#: seen, the channel, the caller's secret id, then per counter the least value it must take. They answer
+#: 'SECRET' when Redis holds another secret than the caller's.
 _PROLOGUE = """
 local function clock()
   local t = redis.call('TIME')
   return math.max(tonumber(t[1]) * 1000000 + tonumber(t[2]), tonumber(ARGV[4]), tonumber(ARGV[5]) + 1)
+end
+local function write(key, value)
+  local text = string.format('%.0f', value)
+  redis.call('SET', key, text, 'PX', ARGV[3])
+  return text
 end
 if ARGV[1] ~= '' then
   local held = redis.call('GET', KEYS[1])
@@ -66,28 +74,31 @@ if ARGV[1] ~= '' then
   end
 end
 """
+#: Each counter's value: created above anything known when absent, raised to the caller's floor when
+#: below it (the caller knew more than a Redis that lost the counter), its TTL renewed.
 READ_SCRIPT = (
     _PROLOGUE
     + """
 local out = {}
 local created = nil
 for i = 2, #KEYS do
+  local floor = tonumber(ARGV[6 + i])
   local value = redis.call('GET', KEYS[i])
-  if value then
-    redis.call('PEXPIRE', KEYS[i], ARGV[3])
-  else
+  if not value then
     created = created or clock()
-    value = string.format('%.0f', created)
-    redis.call('SET', KEYS[i], value, 'PX', ARGV[3])
+    value = write(KEYS[i], math.max(created, floor))
+  elseif tonumber(value) < floor then
+    value = write(KEYS[i], floor)
+  else
+    redis.call('PEXPIRE', KEYS[i], ARGV[3])
   end
   out[#out + 1] = value
 end
 return out
 """
 )
-#: As the read, plus ``ARGV[6]``: the channel, ``ARGV[7]``: the sender's secret id, ``ARGV[8..]``: per
-#: counter, the least value it must take. Sets each counter above its current value and publishes
-#: ``<secret id>\\n<counter> <value>\\n…`` in the same atomic step, so no bump goes unannounced.
+#: Each counter set above every value it had, and announced in the same atomic step (so no bump goes
+#: unannounced) as lines: the sender's secret id, then ``<counter> <value>`` per counter.
 BUMP_SCRIPT = (
     _PROLOGUE
     + """
@@ -96,8 +107,7 @@ local out = {}
 local lines = {ARGV[7]}
 for i = 2, #KEYS do
   local current = tonumber(redis.call('GET', KEYS[i]) or '0')
-  local value = string.format('%.0f', math.max(base, current + 1, tonumber(ARGV[6 + i])))
-  redis.call('SET', KEYS[i], value, 'PX', ARGV[3])
+  local value = write(KEYS[i], math.max(base, current + 1, tonumber(ARGV[6 + i])))
   out[#out + 1] = value
   lines[#lines + 1] = KEYS[i] .. ' ' .. value
 end
@@ -188,11 +198,10 @@ class Generations:
                 self._known.move_to_end(name)
         if missing:
             if self._link is None:
-                return tuple(
-                    self._known[name][0] if name in self._known else self._floor for name in counters
-                )
+                return tuple(self._value(name) for name in counters)
             era = self._era
-            values = await self._run(self._read, "generations", missing, ())
+            floors = [self._known[name][0] if name in self._known else 0 for name in missing]
+            values = await self._run(self._read, "generations", missing, floors)
             if values is None or era != self._era:
                 return None  # no answer, or a gap while it came: it may predate a missed bump
             self.merge(dict(zip(missing, values, strict=True)))
@@ -212,9 +221,14 @@ class Generations:
             _, (value, _) = self._known.popitem(last=False)
             self._floor = max(self._floor, value)
 
+    def distrust(self) -> None:
+        """After a gap in the broadcast: read every counter from Redis again before using it (bumps may
+        have been missed); the values known stay as floors, so none goes backwards."""
+        self._known = OrderedDict((name, (value, -math.inf)) for name, (value, _) in self._known.items())
+        self._era += 1
+
     def forget(self) -> None:
-        """Forget every remembered counter (after a gap in the broadcast, values may have moved unseen);
-        the caller drops every entry computed under them at the same time."""
+        """Forget every counter (they belong to key hashes made with a secret no longer in use)."""
         self._floor = max(self._floor, self.high_water)
         self._known.clear()
         self._era += 1
@@ -290,8 +304,7 @@ class Generations:
             self._clock_us(),
             self.high_water,
         ]
-        if floors:
-            args += [self._channel, self.secret_id, *floors]
+        args += [self._channel, self.secret_id, *floors]
         answer = await self._link.run_script(operation, script, keys, args)
         if answer is None:
             return None

@@ -8,9 +8,10 @@ one process-wide upstream client lives and dies with the application.
 from .app import create_app, upstream_settings
 from .call_plan import PLAN_HEADER
 from .graphiql import ASSETS, DEMO_QUERY
-from .keys import CLIENT_KEY, SETTINGS_KEY
+from .keys import CLIENT_KEY, REDIS_KEY, SETTINGS_KEY
 from .observe import METRICS_KEY
 from .persisted_queries import MemoryQueryStore, PersistedQueries, PersistedQueryStore
+from .redis_queries import RedisQueryStore
 from .request_id import REQUEST_ID_KEY
 from .view import GatewayView, bearer_key
 
@@ -20,12 +21,14 @@ __all__ = [
     "DEMO_QUERY",
     "METRICS_KEY",
     "PLAN_HEADER",
+    "REDIS_KEY",
     "REQUEST_ID_KEY",
     "SETTINGS_KEY",
     "GatewayView",
     "MemoryQueryStore",
     "PersistedQueries",
     "PersistedQueryStore",
+    "RedisQueryStore",
     "bearer_key",
     "create_app",
     "upstream_settings",
