@@ -82,16 +82,21 @@ class Broadcast:
         return self.subscribed
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._closing = True
+        if self._task is None:
+            return
+        self._closing = True
+        # Cancelled again until it ends: a cancellation that lands as a read times out can be taken
+        # for the timeout by the client library, and the loop would carry on.
+        while not self._task.done():
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            await asyncio.wait({self._task}, timeout=POLL)
+        with contextlib.suppress(asyncio.CancelledError):
+            self._task.result()
+        self._task = None
 
     async def _run(self) -> None:
         backoff = FIRST_BACKOFF
-        while True:
+        while not self._closing:
             pubsub = self._link.pubsub()
             try:
                 await self._listen(pubsub)
@@ -113,7 +118,7 @@ class Broadcast:
         async with asyncio.timeout(SILENCE):
             await pubsub.subscribe(self.channel)
         heard = pinged = loop.time()
-        while True:
+        while not self._closing:
             message = await pubsub.get_message(timeout=POLL)
             now = loop.time()
             if message is not None:

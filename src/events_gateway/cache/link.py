@@ -26,6 +26,7 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from ._breaker import Breaker
@@ -76,7 +77,9 @@ class RedisLink:
             timeout=timeout,
             socket_timeout=timeout,
             socket_connect_timeout=connect_timeout,
-            retry=Retry(NoBackoff(), 0),  # a retry would double the time a failing Redis costs
+            # One retry, on a broken connection only: a pooled connection Redis closed (a restart) fails
+            # once and is replaced at once. A timeout is never retried: that would double its cost.
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
             client_name="events-gateway",
         )
         self.client: Redis = Redis.from_pool(pool)
