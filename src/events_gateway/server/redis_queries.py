@@ -5,7 +5,7 @@ in-memory store in front: a document this process has seen answers from memory, 
 do (down, slow, circuit open) falls back to memory alone, so Redis trouble costs at most a
 ``PERSISTED_QUERY_NOT_FOUND`` that the client answers by sending the document again.
 
-Keys are ``<namespace>:pq:<sha256>``, each with a TTL that every read renews (``GETEX``), so documents
+Keys are ``events-gateway:apq:v1:<sha256>``, each with a TTL that every read renews (``GETEX``), so documents
 nobody sends any more leave by themselves; Redis's memory is bounded by that TTL, by the document size
 limit (``EVENTS_GATEWAY_MAX_DOCUMENT_BYTES``: only documents that ran are stored) and by its own
 ``maxmemory`` (any eviction policy is safe: a lost document is a miss).
@@ -44,7 +44,7 @@ class RedisQueryStore:
     ) -> None:
         self.link = link
         self.memory = memory
-        self._prefix = f"{namespace}:pq:"
+        self._prefix = f"{namespace}:"
         self._ttl_ms = int(ttl * 1000)
 
     async def get(self, sha256_hash: str) -> str | None:
