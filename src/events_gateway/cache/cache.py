@@ -429,10 +429,9 @@ class Cache:
         self._gens.merge(values)
         self.observer.record_cache_event(REDIS, "invalidation")
         for name in values:
-            if name.endswith(":" + EPOCH):
-                key_hash = self._gens.key_hash_of(name)
-                if key_hash is not None:
-                    self.memory.drop_key_hash(key_hash)
+            parsed = self._gens.parse(name)
+            if parsed is not None and parsed[1] == EPOCH:
+                self.memory.drop_key_hash(parsed[0])  # a refused key: free its memory at once
 
     def _foreign_secret(self) -> None:
         if not self._fixed_secret:

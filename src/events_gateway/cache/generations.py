@@ -177,12 +177,12 @@ class Generations:
         """The Redis key (and local name) of one key hash's counter of ``scope``."""
         return f"{self._prefix}{key_hash}:{scope}"
 
-    def key_hash_of(self, counter: str) -> str | None:
-        """The key hash a counter belongs to (``None`` for the world counter or a foreign name)."""
+    def parse(self, counter: str) -> tuple[str, str] | None:
+        """The key hash and scope of a counter's name (``None`` for the world counter or a foreign name)."""
         if not counter.startswith(self._prefix):
             return None
-        key_hash = counter[len(self._prefix) :].split(":", 1)[0]
-        return None if key_hash == _ALL_KEYS else key_hash
+        key_hash, _, scope = counter[len(self._prefix) :].partition(":")
+        return None if key_hash == _ALL_KEYS or not scope else (key_hash, scope)
 
     # --- reading ---------------------------------------------------------------------------------
 

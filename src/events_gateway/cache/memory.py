@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 __all__ = ["ENTRY_OVERHEAD", "Entry", "MemoryTier"]
 
-#: Bytes counted per entry beyond its value and key: the Python objects that hold it (measured with
-#: ``sys.getsizeof`` on CPython 3.11: entry, tuples, dict and index slots come to about 400).
-ENTRY_OVERHEAD = 400
+#: Bytes counted per entry beyond the characters of its value, request and counter names: the Python
+#: objects that hold them (entry, tuples, strings' headers, dict and index slots; about 500 to 600 bytes
+#: under ``tracemalloc`` on CPython 3.11).
+ENTRY_OVERHEAD = 600
 #: An entry larger than this share of the budget is not kept: it would push out many others.
 LARGEST_SHARE = 8
 _HEADER = struct.Struct("!ddd")

@@ -143,6 +143,8 @@ class Hierarchy:
         if parent_kind is not None:
             if not known_parents:
                 scopes.append(every(kind))  # its parent's list is unknown: every list of this kind
+                if counts:
+                    scopes.append(every(parent_kind))  # and whose count changed: every parent's
             for pid in known_parents:
                 scopes.append(children(parent_kind, pid, kind))
                 if counts:  # the parent's children_count shows wherever the parent does
