@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio.client import PubSub
 
-from .link import RedisLink
+from .link import RedisLink, cancel_all
 
 __all__ = ["Broadcast"]
 
@@ -85,11 +85,7 @@ class Broadcast:
         if self._task is None:
             return
         self._closing = True
-        # Cancelled again until it ends: a cancellation that lands as a read times out can be taken
-        # for the timeout by the client library, and the loop would carry on.
-        while not self._task.done():
-            self._task.cancel()
-            await asyncio.wait({self._task}, timeout=POLL)
+        await cancel_all({self._task})
         with contextlib.suppress(asyncio.CancelledError):
             self._task.result()
         self._task = None

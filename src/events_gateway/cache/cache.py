@@ -37,7 +37,7 @@ from .broadcast import Broadcast
 from .config import CacheConfig
 from .generations import EPOCH, SECRET_TTL, Generations
 from .keys import KeyHash, KeyHasher, new_secret
-from .link import RedisLink
+from .link import RedisLink, cancel_all
 from .memory import Entry, MemoryTier
 from .observer import CacheObserver, NullObserver
 from .scopes import Scope
@@ -172,10 +172,7 @@ class Cache:
     async def aclose(self) -> None:
         if self._broadcast is not None:
             await self._broadcast.aclose()
-        for task in list(self._background):
-            task.cancel()
-        if self._background:
-            await asyncio.wait(set(self._background))
+        await cancel_all(set(self._background))
         if self._owns_link and self._link is not None:
             await self._link.aclose()
 

@@ -39,7 +39,7 @@ from .config import (
 )
 from .observer import CacheObserver, NullObserver
 
-__all__ = ["RedisLink"]
+__all__ = ["RedisLink", "cancel_all"]
 
 logger = logging.getLogger("events_gateway.cache")
 
@@ -48,6 +48,15 @@ T = TypeVar("T")
 MAX_CONNECTIONS = 64
 #: Seconds ``aclose`` lets commands in flight finish before cancelling them.
 CLOSE_GRACE = 1.0
+
+
+async def cancel_all(tasks: set[asyncio.Task[Any]], *, poll: float = 0.1) -> None:
+    """Cancel ``tasks`` and wait for them, cancelling again those still running after ``poll`` seconds: a
+    cancellation that lands just as a read times out can be taken for the timeout by the client library."""
+    while tasks:
+        for task in tasks:
+            task.cancel()
+        _, tasks = await asyncio.wait(tasks, timeout=poll)
 
 
 class RedisLink:
@@ -150,10 +159,7 @@ class RedisLink:
         """Let commands in flight finish (briefly), then close every connection."""
         if self._tasks:
             _, late = await asyncio.wait(set(self._tasks), timeout=CLOSE_GRACE)
-            for task in late:
-                task.cancel()
-            if late:
-                await asyncio.wait(late)
+            await cancel_all(late)
         await self.client.aclose()
 
     async def _attempt(self, operation: str, command: Callable[[Redis], Awaitable[T]], default: T) -> T:
