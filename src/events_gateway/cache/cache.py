@@ -6,10 +6,11 @@ One call serves a read::
     result.value    # the answer's bytes
     result.status   # hit, stale, stale_if_error, miss or bypass (for extensions and metrics)
 
-1. Nothing is cached when the TTL is ``0``, for a read-through request (``Cache-Control: no-cache``), or
-   while a configured Redis is not usable (down, circuit open, subscription lost, secret unknown, bumps
-   not yet delivered): then ``fetch`` answers directly (``bypass``). Serving from this process's memory
-   alone then could show a write made through another replica, which nobody could tell us about.
+1. Nothing is cached when the TTL is ``0``, or while a configured Redis is not usable (down, circuit
+   open, subscription lost, secret unknown, bumps not yet delivered): then ``fetch`` answers directly
+   (``bypass``). Serving from this process's memory alone then could show an answer a write through
+   another replica has changed, which nobody could announce. A read-through request (``Cache-Control:
+   no-cache``) skips to step 4.
 2. The generations of ``deps`` (plus the key hash's epoch and the world counter) are looked up; an entry
    matches only if it was computed under the same ones.
 3. A fresh entry (younger than the TTL) answers; a stale one (younger than TTL + STALE) answers too, and
