@@ -11,7 +11,7 @@ import pytest
 
 import events_gateway.cache as cache_package
 from events_gateway.cache import CacheConfig, Hierarchy, KeyHasher, canonical_request
-from events_gateway.settings import Settings
+from events_gateway.settings import Settings, SettingsError
 
 from .conftest import TREE
 
@@ -188,3 +188,18 @@ def test_the_cache_imports_nothing_from_the_graph_the_server_or_the_upstream() -
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     for part in ("graph", "server", "upstream", "emulator", "observability"):
         assert f"'events_gateway.{part}" not in loaded, loaded
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("EVENTS_GATEWAY_CACHE_TTL", "-1"),
+        ("EVENTS_GATEWAY_CACHE_STALE", "-0.5"),
+        ("EVENTS_GATEWAY_CACHE_MAX_BYTES", "0"),
+    ],
+)
+def test_impossible_cache_settings_are_refused_by_name(variable: str, value: str) -> None:
+    with pytest.raises(
+        SettingsError, match=variable.removeprefix("EVENTS_GATEWAY_").lower() + "|" + variable
+    ):
+        Settings.from_env({variable: value})
