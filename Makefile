@@ -12,12 +12,12 @@ PACKAGED_ASSETS := src/events_gateway/server/assets
 DIST ?= dist
 CLIENTS := clients/node_modules/.installed
 
-.PHONY: run test setup browser lint typecheck pytest bench dist screenshot clean
+.PHONY: run test setup browser redis lint typecheck pytest bench dist screenshot clean
 
 run: setup
 	$(BIN)/events-gateway serve
 
-test: setup browser lint typecheck pytest
+test: setup browser redis lint typecheck pytest
 
 setup: $(STAMP) $(ASSETS) $(CLIENTS)
 
@@ -41,6 +41,10 @@ $(CLIENTS): clients/package.json clients/package-lock.json
 # The browser test needs Debian's Chromium and its driver; install them when they are missing.
 browser:
 	@scripts/ensure-chromium
+
+# The cache and persisted-query tests start real redis-server processes; install Debian's when missing.
+redis:
+	@scripts/ensure-redis
 
 # lint-imports checks the package layers and surfaces declared in pyproject.toml ([tool.importlinter]).
 lint: setup
