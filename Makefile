@@ -13,12 +13,12 @@ DIST ?= dist
 CLIENTS := clients/node_modules/.installed
 LIVE_CLIENT := clients/live/node_modules/.installed
 
-.PHONY: run test setup browser lint typecheck pytest bench dist screenshot clean
+.PHONY: run test setup browser redis lint typecheck pytest bench dist screenshot clean
 
 run: setup
 	$(BIN)/events-gateway serve
 
-test: setup browser lint typecheck pytest
+test: setup browser redis lint typecheck pytest
 
 setup: $(STAMP) $(ASSETS) $(CLIENTS) $(LIVE_CLIENT)
 
@@ -47,6 +47,10 @@ $(LIVE_CLIENT): clients/live/package.json clients/live/package-lock.json
 # The browser test needs Debian's Chromium and its driver; install them when they are missing.
 browser:
 	@scripts/ensure-chromium
+
+# The cache and persisted-query tests start real redis-server processes; install Debian's when missing.
+redis:
+	@scripts/ensure-redis
 
 # lint-imports checks the package layers and surfaces declared in pyproject.toml ([tool.importlinter]).
 lint: setup

@@ -9,6 +9,10 @@
 - ``api_headers``: the demo key's ``Authorization`` header.
 - ``all_pages``: ``await all_pages(client, path, **params)`` reads a route through an httpx client and
   returns every result, following ``links.next`` as given (a single object's route: that object alone).
+- ``redis_server``: a real ``redis-server`` on a free loopback port, without persistence, in a temporary
+  folder (``.url``, ``.client()``; ``.kill()``, ``.start()``, ``.restart()``, ``.pause()``,
+  ``.resume()`` for outages mid-test); killed at teardown. Skips when ``redis-server`` is missing
+  (``scripts/ensure-redis`` installs it).
 
 And the gateway on a free loopback port, pointed at a real emulator (server, observability, CLI tests):
 
@@ -27,7 +31,7 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -46,6 +50,8 @@ from events_gateway.emulator import (
 )
 from events_gateway.server import create_app
 from events_gateway.settings import Settings
+
+from .redis_process import REDIS_SERVER, RedisServer
 
 EmulatorFactory = Callable[..., Awaitable[RunningEmulator]]
 AllPages = Callable[..., Awaitable[list[dict[str, Any]]]]
@@ -179,3 +185,19 @@ async def serve_on_a_taken_port(*options: str, wait: float) -> tuple[int, int | 
         )
         _, stderr = await asyncio.wait_for(process.communicate(), wait)
     return port, process.returncode, stderr.decode()
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A running redis-server of this test's own, killed at teardown."""
+    if REDIS_SERVER is None:
+        reason = "redis-server is not installed (scripts/ensure-redis installs Debian's redis-server)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)  # in CI a missing server must fail the build, not skip its tests
+        pytest.skip(reason)
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

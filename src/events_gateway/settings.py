@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from ._errors import SettingsError as SettingsError  # the public spelling: events_gateway.settings
+from .cache import DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_STALE, DEFAULT_CACHE_TTL
 from .upstream import BASE_URL_RULE, is_base_url
 
 # The upstream package's own defaults, named after the fields they serve.
@@ -124,6 +125,7 @@ _POSITIVE_INTEGERS = (
     "retry_max_attempts",
     "breaker_failure_threshold",
     "max_batch",
+    "cache_max_bytes",
 )
 _POSITIVE_NUMBERS = ("upstream_timeout", "connect_timeout", "request_deadline")
 
@@ -180,6 +182,16 @@ class Settings:
             circuit, and seconds it then fails calls fast before letting one probe through.
         max_batch: most operations in one batched request (a JSON array on ``POST /graphql``); they share
             one set of loaders and one cost budget (docs/http.md).
+        cache_ttl: seconds an upstream answer is served from the cache without asking the upstream
+            (``0`` turns the cache off).
+        cache_stale: seconds past ``cache_ttl`` an answer may still be served, marked stale, while one
+            refresh runs or while the upstream fails.
+        cache_max_bytes: bytes of answers each process keeps in memory (least recently used go first).
+        cache_secret: per-deployment secret callers' keys are hashed with (``EVENTS_GATEWAY_CACHE_SECRET``);
+            unset: generated (per process, or once per Redis when ``redis_url`` is set); never printed.
+        redis_url: Redis shared by every worker and replica (``redis://host:6379/0``): cache entries,
+            generation counters, invalidation broadcast, persisted queries; never printed (it may hold
+            a password).
     """
 
     upstream_url: str | None = None
@@ -223,6 +235,11 @@ class Settings:
     breaker_failure_threshold: int = DEFAULT_BREAKER_FAILURE_THRESHOLD
     breaker_cooldown: float = DEFAULT_BREAKER_COOLDOWN
     max_batch: int = DEFAULT_MAX_BATCH
+    cache_ttl: float = DEFAULT_CACHE_TTL
+    cache_stale: float = DEFAULT_CACHE_STALE
+    cache_max_bytes: int = DEFAULT_CACHE_MAX_BYTES
+    cache_secret: str | None = field(default=None, repr=False)
+    redis_url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         """Every check of every setting: a value that fails one never makes a ``Settings``."""
@@ -245,6 +262,8 @@ class Settings:
             "upstream_plan", self.upstream_plan in get_args(UpstreamPlan), _one_of(get_args(UpstreamPlan))
         )
         require("breaker_cooldown", self.breaker_cooldown >= 0, "zero or a positive number")
+        for name in ("cache_ttl", "cache_stale"):
+            require(name, getattr(self, name) >= 0, "zero or a positive number")
 
     def _require(self, name: str, holds: bool, expected: str) -> None:
         """Raise the one-style error for field ``name`` unless ``holds``."""
@@ -349,6 +368,11 @@ ENVIRONMENT: tuple[Variable, ...] = (
     Variable("EVENTS_GATEWAY_BREAKER_FAILURE_THRESHOLD", "breaker_failure_threshold", INTEGER),
     Variable("EVENTS_GATEWAY_BREAKER_COOLDOWN", "breaker_cooldown", NUMBER),
     Variable("EVENTS_GATEWAY_MAX_BATCH", "max_batch", INTEGER),
+    Variable("EVENTS_GATEWAY_CACHE_TTL", "cache_ttl", NUMBER),
+    Variable("EVENTS_GATEWAY_CACHE_STALE", "cache_stale", NUMBER),
+    Variable("EVENTS_GATEWAY_CACHE_MAX_BYTES", "cache_max_bytes", INTEGER),
+    Variable("EVENTS_GATEWAY_CACHE_SECRET", "cache_secret", OPTIONAL_TEXT),
+    Variable("EVENTS_GATEWAY_REDIS_URL", "redis_url", OPTIONAL_TEXT),
 )
 
 #: Field name → its environment variable, for messages.

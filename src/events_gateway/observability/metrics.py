@@ -11,6 +11,11 @@ Hooks for the upstream's resilience layer::
 
     metrics.record_retry(origin, reason)              # one retry of one upstream request
     metrics.set_breaker_state(origin, "open")         # or pass metrics.breaker_listener to the breaker
+
+and for the cache (it is a ``cache.CacheObserver``)::
+
+    metrics.record_cache_event("memory", "hit")
+    metrics.record_cache_redis_error("get")
 """
 
 from __future__ import annotations
@@ -150,6 +155,19 @@ class GatewayMetrics:
             ["outcome"],
             registry=r,
         )
+        self.cache_events = Counter(
+            "events_gateway_cache_events",
+            "Cache events by tier (memory, redis, none) and event (hit, stale, miss, bypass, refresh, "
+            "refresh_error, invalidation, drop).",
+            ["tier", "event"],
+            registry=r,
+        )
+        self.cache_redis_errors = Counter(
+            "events_gateway_cache_redis_errors",
+            "Redis commands that failed or timed out, by operation; each was answered without Redis.",
+            ["operation"],
+            registry=r,
+        )
         self._operations: set[str] = set()
         self._lock = threading.Lock()
 
@@ -213,6 +231,14 @@ class GatewayMetrics:
 
     def record_persisted_query(self, outcome: str) -> None:
         self.persisted_queries.labels(outcome).inc()
+
+    def record_cache_event(self, tier: str, event: str) -> None:
+        """Hook for the cache (``cache.CacheObserver``): one event of one tier."""
+        self.cache_events.labels(tier, event).inc()
+
+    def record_cache_redis_error(self, operation: str) -> None:
+        """Hook for the cache and every Redis user: one failed Redis command."""
+        self.cache_redis_errors.labels(operation).inc()
 
     def render(self) -> bytes:
         """Every collector in the Prometheus text exposition format."""

@@ -5,12 +5,13 @@ It knows nothing of Secoda's paths: requests become GraphQL executions with a pe
 one process-wide upstream client lives and dies with the application.
 """
 
-from .app import create_app, upstream_settings
+from .app import cache_config, create_app, upstream_settings
 from .browser_safety import bearer_key
 from .call_plan import PLAN_HEADER
 from .graphiql import ASSETS, DEMO_QUERY
-from .keys import CLIENT_KEY, METRICS_KEY, SETTINGS_KEY
+from .keys import CLIENT_KEY, METRICS_KEY, REDIS_KEY, SETTINGS_KEY
 from .persisted_queries import MemoryQueryStore, PersistedQueries, PersistedQueryStore
+from .redis_queries import RedisQueryStore
 from .request_id import REQUEST_ID_KEY
 from .view import GatewayView
 
@@ -20,13 +21,16 @@ __all__ = [
     "DEMO_QUERY",
     "METRICS_KEY",
     "PLAN_HEADER",
+    "REDIS_KEY",
     "REQUEST_ID_KEY",
     "SETTINGS_KEY",
     "GatewayView",
     "MemoryQueryStore",
     "PersistedQueries",
     "PersistedQueryStore",
+    "RedisQueryStore",
     "bearer_key",
+    "cache_config",
     "create_app",
     "upstream_settings",
 ]

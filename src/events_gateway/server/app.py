@@ -5,12 +5,13 @@ The CLI and the tests both call :func:`create_app`, so every test crosses the sa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp_cors
 from aiohttp import web
 from strawberry.extensions import DisableIntrospection
 
+from ..cache import CacheConfig, RedisLink
 from ..graph import build_schema
 from ..settings import Settings, SettingsError
 from ..upstream import BreakerPolicy, RetryPolicy, UpstreamClient, UpstreamSettings
@@ -20,11 +21,12 @@ from .errors import error_middleware
 from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz
 from .hosts import HostRule
-from .keys import CLIENT_KEY, HOST_RULE_KEY, SETTINGS_KEY
+from .keys import CLIENT_KEY, HOST_RULE_KEY, METRICS_KEY, REDIS_KEY, SETTINGS_KEY
 from .live import STREAM_ENDPOINT, LiveView, install_live
 from .live_socket import SocketOperations
 from .observe import install_observability, observability_extensions, observe_middleware
-from .persisted_queries import PersistedQueries
+from .persisted_queries import MemoryQueryStore, PersistedQueries
+from .redis_queries import RedisQueryStore
 from .request_id import HEADER as REQUEST_ID_HEADER
 from .request_id import request_id_middleware, stamp_request_id
 
@@ -53,6 +55,17 @@ def upstream_settings(settings: Settings) -> UpstreamSettings:
         breaker=BreakerPolicy(
             failure_threshold=settings.breaker_failure_threshold, cooldown=settings.breaker_cooldown
         ),
+    )
+
+
+def cache_config(settings: Settings) -> CacheConfig:
+    """The cache's settings, taken from the gateway's (the cache package knows nothing of ``Settings``)."""
+    return CacheConfig(
+        ttl=settings.cache_ttl,
+        stale=settings.cache_stale,
+        max_bytes=settings.cache_max_bytes,
+        redis_url=settings.redis_url,
+        secret=settings.cache_secret,
     )
 
 
@@ -100,6 +113,8 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     view.persisted_queries = PersistedQueries.from_settings(
         settings, on_outcome=metrics.record_persisted_query
     )
+    if settings.redis_url is not None:
+        app.cleanup_ctx.append(_redis(settings.redis_url, view))
     install_live(app, settings, schema)
     graphql_routes = [
         app.router.add_route(method, path, view)
@@ -114,6 +129,23 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     if settings.cors_origins:
         _enable_cors(app, settings.cors_origins, graphql_routes)
     return app
+
+
+def _redis(url: str, view: LiveView) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The process's Redis client, opened and closed with the app; persisted queries go through it."""
+
+    async def redis_link(app: web.Application) -> AsyncIterator[None]:
+        link = RedisLink(url, observer=app[METRICS_KEY])
+        app[REDIS_KEY] = link
+        apq = view.persisted_queries
+        if apq is not None and isinstance(apq.store, MemoryQueryStore):
+            apq.store = RedisQueryStore(link, apq.store)
+        try:
+            yield
+        finally:
+            await link.aclose()
+
+    return redis_link
 
 
 def _enable_cors(app: web.Application, origins: tuple[str, ...], routes: list[web.AbstractRoute]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..cache import RedisLink
 from ..observability import GatewayMetrics
 from ..settings import Settings
 from ..upstream import UpstreamClient
@@ -13,3 +14,5 @@ SETTINGS_KEY = web.AppKey("settings", Settings)
 CLIENT_KEY = web.AppKey("upstream_client", UpstreamClient)
 METRICS_KEY = web.AppKey("metrics", GatewayMetrics)
 HOST_RULE_KEY = web.AppKey("host_rule", HostRule)
+#: The process's one Redis client, present when ``EVENTS_GATEWAY_REDIS_URL`` is set.
+REDIS_KEY = web.AppKey("redis", RedisLink)
