@@ -11,6 +11,7 @@ Example::
     root = live.source(api_key)   # the root value of the subscription's execution
 """
 
+from .bus import RedisBus
 from .keys import NO_KEY, KeyHashFn, process_key_hasher
 from .mailbox import Mailbox
 from .poller import LiveObserver, LiveQuery, Subscriber, digest
@@ -33,6 +34,7 @@ __all__ = [
     "LiveQueryKey",
     "Mailbox",
     "QueryRunner",
+    "RedisBus",
     "ShuttingDown",
     "Subscriber",
     "TooManySubscriptions",

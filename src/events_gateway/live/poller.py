@@ -13,6 +13,9 @@ What a poll's answer can also mean:
   was already delivered: not delivered (subscribers keep the last good tree rather than see it blink
   to ``null`` and back), and the next poll waits twice as long, up to :data:`MAX_BACKOFF` intervals.
 
+With a :class:`Coordination` (Redis, across replicas), the loop polls only while its replica holds the
+query's lease, publishes what changed, and otherwise delivers what the holder shares (:meth:`offer_shared`).
+
 The loop runs in a context of its own (no request's deadline, record or write listener leaks into it)
 and stops when its last subscriber leaves (a poll under way finishes first, and is delivered to no one).
 """
@@ -34,7 +37,7 @@ from graphql import ExecutionResult
 from ..graph import ErrorCode, LiveEvent
 from .mailbox import Mailbox
 
-__all__ = ["MAX_BACKOFF", "LiveObserver", "LiveQuery", "Subscriber", "digest"]
+__all__ = ["MAX_BACKOFF", "Coordination", "LiveObserver", "LiveQuery", "Subscriber", "digest"]
 
 #: Codes that say the upstream could not answer now, not that the answer changed.
 TRANSIENT: Final = frozenset(
@@ -47,6 +50,24 @@ logger = logging.getLogger("events_gateway.live")
 
 #: Runs the query once and returns its complete result.
 Run = Callable[[], Awaitable[ExecutionResult]]
+
+
+class Coordination(Protocol):
+    """How a live query shares its polling with other replicas (``bus.py``); ``None``: it polls alone."""
+
+    async def lead(self) -> bool:
+        """Whether this replica polls now (taking or renewing the lease)."""
+        ...
+
+    async def resign(self) -> None:
+        """This replica stops polling: let another take over."""
+
+    async def publish(self, digest: str, event: LiveEvent) -> None:
+        """A changed result, for the other replicas' subscribers."""
+
+    async def latest(self) -> tuple[str, LiveEvent] | None:
+        """The latest result shared by the replica that polls, with its digest."""
+        ...
 
 
 class LiveObserver(Protocol):
@@ -139,8 +160,10 @@ class LiveQuery:
         interval: float,
         observer: LiveObserver,
         on_idle: Callable[[LiveQuery], None],
+        coordination: Coordination | None = None,
     ) -> None:
         self._run = run
+        self._coordination = coordination
         self._interval = interval
         self._observer = observer
         self._on_idle = on_idle
@@ -209,42 +232,78 @@ class LiveQuery:
 
     async def _polls(self) -> None:
         reason = "first"
-        backoff = 1
+        backoff, skip = 1, 0
         loop = asyncio.get_running_loop()
-        while not self.ended:
-            self._wake.clear()
-            written_at, self._written_at = self._written_at, None
-            started = loop.time()
-            result = await self._run()
-            if self.ended:
-                return
-            self.polls += 1
-            codes = _codes(result)
-            trouble = bool(codes) and codes <= TRANSIENT
-            if trouble and self._latest is not None:
-                self._observer.record_live_poll(reason, False)
-                backoff = min(backoff * 2, MAX_BACKOFF)
-            else:
-                backoff = 1
-                self._offer(result, reason, written_at)
-            if ErrorCode.UNAUTHENTICATED in codes:
-                self.end()
-                return
-            # Start to start: a query polls once an interval however long its runs take.
-            reason = await self._sleep(max(0.0, self._interval * backoff - (loop.time() - started)))
+        coordination = self._coordination
+        leading = False
+        try:
+            while not self.ended:
+                self._wake.clear()
+                written_at, self._written_at = self._written_at, None
+                started = loop.time()
+                leading = coordination is None or await coordination.lead()
+                if self.ended:
+                    return
+                if not leading:
+                    assert coordination is not None
+                    if self._latest is None:  # joined where another replica polls: its latest result
+                        shared = await coordination.latest()
+                        if shared is not None:
+                            self.offer_shared(*shared)
+                elif skip and reason == "interval":
+                    skip -= 1  # backing off after upstream trouble
+                else:
+                    result = await self._run()
+                    if self.ended:
+                        return
+                    self.polls += 1
+                    codes = _codes(result)
+                    if codes and codes <= TRANSIENT and self._latest is not None:
+                        self._observer.record_live_poll(reason, False)
+                        backoff = min(backoff * 2, MAX_BACKOFF)
+                        skip = backoff - 1
+                    else:
+                        backoff, skip = 1, 0
+                        changed = self._offer(result, reason, written_at)
+                        if changed is not None and coordination is not None:
+                            await coordination.publish(*changed)
+                    if ErrorCode.UNAUTHENTICATED in codes:
+                        self.end()
+                        return
+                # Start to start: a query polls once an interval however long its runs take.
+                reason = await self._sleep(max(0.0, self._interval - (loop.time() - started)))
+        finally:
+            if leading and coordination is not None:
+                await coordination.resign()  # another replica with subscribers takes over at once
 
-    def _offer(self, result: ExecutionResult, reason: str, written_at: float | None) -> None:
+    def offer_shared(self, digest: str, event: LiveEvent) -> None:
+        """A result the replica that polls this live query computed and shared (``bus.py``)."""
+        if self.ended or digest == self._digest:
+            return
+        self._digest = digest
+        self._latest = event
+        for subscriber in self.subscribers:
+            subscriber.deliver(event)
+        self._observer.record_live_push(len(self.subscribers), None)
+        if ErrorCode.UNAUTHENTICATED in _codes(event.result):
+            self.end()
+
+    def _offer(
+        self, result: ExecutionResult, reason: str, written_at: float | None
+    ) -> tuple[str, LiveEvent] | None:
+        """Deliver ``result`` when it changed; its digest and event then, else ``None``."""
         fingerprint, data = encode(result)
         changed = fingerprint != self._digest
         self._observer.record_live_poll(reason, changed)
         if not changed:
-            return
+            return None
         self._digest = fingerprint
         self._latest = event = LiveEvent(ExecutionResult(data=result.data, errors=result.errors), data)
         for subscriber in self.subscribers:
             subscriber.deliver(event)
         latency = time.perf_counter() - written_at if written_at is not None else None
         self._observer.record_live_push(len(self.subscribers), latency)
+        return fingerprint, event
 
     async def _sleep(self, seconds: float) -> str:
         """Wait ``seconds``, or less when a write wakes the loop; why it woke."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import orjson
 
 from ..graph import ErrorCode, GraphError, LiveEvent, LiveRequest, Write
+from .bus import RedisBus
 from .keys import KeyHashFn, process_key_hasher
 from .poller import LiveObserver, LiveQuery, NullObserver
 from .runner import QueryRunner
@@ -88,17 +89,22 @@ class LiveQueries:
         max_per_key: int,
         key_hash: KeyHashFn | None = None,
         observer: LiveObserver | None = None,
+        bus: RedisBus | None = None,
     ) -> None:
         self.interval = interval
         self.max_per_key = max_per_key
         self._runner = runner
-        self._key_hash = key_hash or process_key_hasher()
+        self._bus = bus
+        self._key_hash = key_hash or (bus.key_hash if bus is not None else process_key_hasher())
+        self._by_id: dict[str, LiveQuery] = {}
         self._observer: LiveObserver = observer or NullObserver()
         self._queries: dict[LiveQueryKey, LiveQuery] = {}
         self._kinds: dict[LiveQueryKey, frozenset[str]] = {}
         self._per_key: Counter[str] = Counter()
         self._closed = False
         self._ids = itertools.count(1)
+        if bus is not None:
+            bus.listen(on_result=self.shared_result, on_write=self.shared_write)
 
     @property
     def queries(self) -> int:
@@ -133,8 +139,22 @@ class LiveQueries:
         return subscriber
 
     def written(self, api_key: str | None, write: Write) -> None:
-        """The gateway wrote ``write`` with ``api_key``: re-run now this key's live queries it may change."""
+        """The gateway wrote ``write`` with ``api_key``: re-run now this key's live queries it may change,
+        here and (through the bus) on every replica."""
         key_hash = self._key_hash(api_key)
+        self.shared_write(key_hash, write)
+        if self._bus is not None:
+            self._bus.announce(key_hash, write)
+
+    def shared_result(self, query_id: str, digest: str, event: LiveEvent) -> None:
+        """Another replica's result of a live query (the bus's ``on_result``)."""
+        query = self._by_id.get(query_id)
+        if query is not None:
+            query.offer_shared(digest, event)
+
+    def shared_write(self, key_hash: str, write: Write) -> None:
+        """A write made with the key ``key_hash`` hashes to, here or on another replica: re-run now the
+        live queries of that key it may change (those another replica polls re-run there)."""
         touched = write.touches()
         now = time.perf_counter()
         for name, query in self._queries.items():
@@ -152,20 +172,29 @@ class LiveQueries:
 
     def _start(self, name: LiveQueryKey, request: LiveRequest, api_key: str | None) -> LiveQuery:
         request_id = f"live-{next(self._ids)}"
+        query_id = coordination = None
+        if self._bus is not None:
+            query_id = self._bus.query_id(name.key_hash, name.document, name.operation_name, name.variables)
+            coordination = self._bus.coordination(query_id, interval=self.interval)
         query = LiveQuery(
             lambda: self._runner.run(request, api_key, request_id),
             interval=self.interval,
             observer=self._observer,
-            on_idle=lambda ended: self._drop(name, ended),
+            on_idle=lambda ended: self._drop(name, ended, query_id),
+            coordination=coordination,
         )
         self._queries[name] = query
+        if query_id is not None:
+            self._by_id[query_id] = query
         self._kinds[name] = request.kinds
         return query
 
-    def _drop(self, name: LiveQueryKey, query: LiveQuery) -> None:
+    def _drop(self, name: LiveQueryKey, query: LiveQuery, query_id: str | None) -> None:
         if self._queries.get(name) is query:
             del self._queries[name]
             del self._kinds[name]
+        if query_id is not None and self._by_id.get(query_id) is query:
+            del self._by_id[query_id]
         self._count()
 
     def _left(self, key_hash: str) -> None:

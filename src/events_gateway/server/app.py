@@ -115,7 +115,7 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     )
     if settings.redis_url is not None:
         app.cleanup_ctx.append(_redis(settings.redis_url, view))
-    install_live(app, settings, schema)
+    install_live(app, settings, schema, cache_namespace=cache_config(settings).namespace)
     graphql_routes = [
         app.router.add_route(method, path, view)
         for path in (ENDPOINT, STREAM_ENDPOINT)

@@ -35,13 +35,13 @@ from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_
 from strawberry.types.unset import UNSET, UnsetType
 
 from ..graph import ErrorCode, write_listener
-from ..live import LiveQueries, QueryRunner
+from ..live import LiveQueries, QueryRunner, RedisBus
 from ..settings import Settings
 from ..upstream import deadline_scope
 from .browser_safety import caller_key
 from .errors import RequestRefused, error_body
 from .graphiql import ENDPOINT, GraphiQLPage
-from .keys import CLIENT_KEY, METRICS_KEY
+from .keys import CLIENT_KEY, METRICS_KEY, REDIS_KEY
 from .live_socket import LiveConnection, LiveSocketHandler, TextSocketAdapter
 from .negotiation import APPLICATION_JSON
 from .request_id import ensure_request_id
@@ -171,11 +171,18 @@ def _accepts_event_stream(accept: str) -> bool:
     return any(part.split(";", 1)[0].strip().lower() == EVENT_STREAM for part in accept.split(","))
 
 
-def install_live(app: web.Application, settings: Settings, schema: strawberry.Schema) -> None:
-    """The registry of live queries (opened with the app, completed at shutdown) on ``app``."""
+def install_live(
+    app: web.Application, settings: Settings, schema: strawberry.Schema, *, cache_namespace: str
+) -> None:
+    """The registry of live queries (opened with the app, completed at shutdown) on ``app``; with Redis
+    (``REDIS_KEY``, opened before it), shared with every replica through a ``RedisBus``."""
     app[CONNECTIONS_KEY] = set()
 
     async def live_queries(app: web.Application) -> AsyncIterator[None]:
+        link = app.get(REDIS_KEY)
+        bus = None
+        if link is not None:
+            bus = await RedisBus.open(link, secret=settings.cache_secret, cache_namespace=cache_namespace)
         metrics = app.get(METRICS_KEY)
         runner = QueryRunner(
             schema,
@@ -188,11 +195,14 @@ def install_live(app: web.Application, settings: Settings, schema: strawberry.Sc
             interval=settings.live_interval,
             max_per_key=settings.live_max_per_key,
             observer=metrics,
+            bus=bus,
         )
         try:
             yield
         finally:
             await app[LIVE_KEY].aclose()
+            if bus is not None:
+                await bus.aclose()
 
     async def complete_subscriptions(app: web.Application) -> None:
         """Every subscription completes (its client hears ``complete``), operations in flight end, then
