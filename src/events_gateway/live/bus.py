@@ -25,6 +25,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Final
@@ -45,6 +46,8 @@ NAMESPACE: Final = "events-gateway:live:v1"
 SUBSCRIBE_WAIT = 1.0
 #: Lease lifetime, in intervals: a holder renews it every interval, so two renewals may fail in a row.
 LEASE_INTERVALS = 3
+#: Seconds between renewals of the shared secret's TTL (the cache renews it too, when it runs).
+SECRET_RENEWAL = 3600.0
 
 #: Take the lease when free, or renew it when ours; keep the latest result alive with it. 1: ours.
 _LEAD = """
@@ -89,10 +92,20 @@ class RedisBus:
             ...poll, then await coordination.publish(digest, event)
     """
 
-    def __init__(self, link: RedisLink, hasher: KeyHasher, *, namespace: str = NAMESPACE) -> None:
+    def __init__(
+        self,
+        link: RedisLink,
+        secret: str,
+        *,
+        cache_namespace: str,
+        namespace: str = NAMESPACE,
+    ) -> None:
         self.instance = uuid.uuid4().hex
         self._link = link
-        self._hasher = hasher
+        self._secret = secret
+        self._cache_namespace = cache_namespace
+        self._hasher = KeyHasher(secret)
+        self._renewed = time.monotonic()
         self._namespace = namespace
         self._channel = f"{namespace}:events"
         self._lead = link.script(_LEAD)
@@ -104,7 +117,7 @@ class RedisBus:
             self._channel,
             on_message=self._received,
             on_gap=lambda: None,
-            on_tick=_nothing,
+            on_tick=self._upkeep,
             name="live queries",
             lost="each replica polls its own live queries until it is back",
         )
@@ -119,7 +132,7 @@ class RedisBus:
         if secret is None:
             logger.warning("live queries: Redis did not give the shared secret; each replica polls alone")
             return None
-        bus = cls(link, KeyHasher(secret))
+        bus = cls(link, secret, cache_namespace=cache_namespace)
         bus._broadcast.start()
         await bus._broadcast.wait_subscribed(SUBSCRIBE_WAIT)
         return bus
@@ -214,6 +227,17 @@ class RedisBus:
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             logger.warning("live queries: a message on the channel could not be read; ignored")
 
+    async def _upkeep(self) -> None:
+        """Keep the shared secret alive in Redis. A secret Redis lost and replaced meanwhile (a flush) is
+        not adopted: key hashes must stay what they were, so this process then shares no live query with
+        processes started since, and each polls for itself until it restarts (correct, only dearer)."""
+        if time.monotonic() - self._renewed < SECRET_RENEWAL:
+            return
+        self._renewed = time.monotonic()
+        held = await exchange_secret(self._link, self._cache_namespace, self._secret)
+        if held is not None and held != self._secret:
+            logger.warning("live queries: Redis holds another key-hash secret than this process started with")
+
     async def _publish(self, message: bytes) -> None:
         await self._link.run("live_publish", lambda r: r.publish(self._channel, message), None)
 
@@ -277,7 +301,3 @@ def _parse_result(message: bytes) -> tuple[str, str, LiveEvent, str] | None:
     errors: list[GraphQLError] = [RemoteError(error) for error in header["e"]]
     result = ExecutionResult(data=orjson.loads(data), errors=errors or None)
     return header["q"], header["h"], LiveEvent(result, data), header["i"]
-
-
-async def _nothing() -> None:
-    return None
