@@ -108,11 +108,8 @@ _POSITIVE_INTEGERS = (
     "max_connections",
     "max_url_bytes",
     "catalog_cap",
-    "live_interval",
     "live_max_per_connection",
     "live_max_per_key",
-    "live_init_timeout",
-    "live_keepalive",
     "page_size_hint",
     "max_first",
     "max_depth",
@@ -127,7 +124,14 @@ _POSITIVE_INTEGERS = (
     "max_batch",
     "cache_max_bytes",
 )
-_POSITIVE_NUMBERS = ("upstream_timeout", "connect_timeout", "request_deadline")
+_POSITIVE_NUMBERS = (
+    "upstream_timeout",
+    "connect_timeout",
+    "request_deadline",
+    "live_interval",
+    "live_init_timeout",
+    "live_keepalive",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +362,11 @@ ENVIRONMENT: tuple[Variable, ...] = (
     Variable("EVENTS_GATEWAY_PERSISTED_QUERIES", "persisted_queries", BOOLEAN),
     Variable("EVENTS_GATEWAY_PERSISTED_QUERIES_MAX_ENTRIES", "persisted_queries_max_entries", INTEGER),
     Variable("EVENTS_GATEWAY_PERSISTED_QUERIES_MAX_BYTES", "persisted_queries_max_bytes", INTEGER),
+    Variable("EVENTS_GATEWAY_LIVE_INTERVAL", "live_interval", NUMBER),
+    Variable("EVENTS_GATEWAY_LIVE_MAX_PER_CONNECTION", "live_max_per_connection", INTEGER),
+    Variable("EVENTS_GATEWAY_LIVE_MAX_PER_KEY", "live_max_per_key", INTEGER),
+    Variable("EVENTS_GATEWAY_LIVE_INIT_TIMEOUT", "live_init_timeout", NUMBER),
+    Variable("EVENTS_GATEWAY_LIVE_KEEPALIVE", "live_keepalive", NUMBER),
     Variable("EVENTS_GATEWAY_METRICS", "metrics", BOOLEAN),
     Variable("EVENTS_GATEWAY_LOG_FORMAT", "log_format", TEXT),
     Variable("EVENTS_GATEWAY_LOG_LEVEL", "log_level", TEXT),
