@@ -43,6 +43,12 @@ class Batching(Protocol):
         """The paging engine it fetches with (over one caller's session)."""
         ...
 
+    @property
+    def reads_by_type(self) -> bool:
+        """Whether a level may be read by type alone, through ``list_pages`` of its kind, and grouped by
+        parent (the planner's reads ahead): the same children, in the same order, as ``children``."""
+        ...
+
     async def by_ids(self, ids: Sequence[str]) -> list[Resource | Exception | None]:
         """The resources of ``ids``, in order; ``None`` where no object has the id."""
         ...
@@ -84,6 +90,10 @@ class PerParentBatching:
     upstream documents, no catalog needed."""
 
     __slots__ = ("_session", "pager")
+
+    #: Kept to one list per parent: the fallback for an upstream whose catalog cannot serve reads
+    #: nothing else, nothing ahead.
+    reads_by_type = False
 
     def __init__(self, pager: Pager) -> None:
         self.pager = pager
@@ -128,6 +138,9 @@ class CatalogBatching:
     and each filter's result count stay within the upstream's limits."""
 
     __slots__ = ("_fallback", "pager")
+
+    #: ``type = kind`` in the same stable order holds each parent's children as ``children`` reads them.
+    reads_by_type = True
 
     def __init__(self, pager: Pager, fallback: PerParentBatching) -> None:
         self.pager = pager

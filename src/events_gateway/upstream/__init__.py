@@ -25,6 +25,7 @@ from .client import (
     UpstreamSettings,
     is_base_url,
 )
+from .counts import KeyCounts, ListCounts
 from .errors import (
     BadRequest,
     Forbidden,
@@ -85,6 +86,8 @@ __all__ = [
     "Filter",
     "Forbidden",
     "Instrumentation",
+    "KeyCounts",
+    "ListCounts",
     "NotFound",
     "Page",
     "PageFetcher",
