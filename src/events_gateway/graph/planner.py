@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from ..upstream import KeyCounts, Page, PageFetcher, Pager, Resource
+from ..upstream import CapReached, KeyCounts, Page, PageFetcher, Pager, Resource
 from .lists import UNFILTERED, ChildKey, ListQuery, ListSpec
 from .pagination import Window
 from .selection import NestedList
@@ -392,13 +392,18 @@ class TreePlan:
         turn out not to be a complete set, or the read fails or reaches the cap (the usual way then
         answers, and reports any failure exactly as it would have)."""
         pager = self._pager
+        kind = self.depths[depth - 1].kind
         try:
             pages = await pager.first_pages(fetch, self._expected(depth), cap=pager.limits.catalog_cap)
             first = pages.get(1)
             if not await self._go(depth, first.count if first is not None else 0):
                 return None
             resources = await pager.rest(fetch, pages)
-        except Exception:  # CapReached, or any failure: the usual way answers for these parents
+        except CapReached:  # more than the catalog serves by type alone: next time, not even page 1
+            if self._counts is not None:
+                self._counts.learn(ListQuery(kind), pager.limits.catalog_cap)
+            return None
+        except Exception:  # any failure: the usual way answers for these parents, and says what failed
             return None
         grouped: Grouped = {}
         for resource in resources:
@@ -407,7 +412,7 @@ class TreePlan:
                 grouped.setdefault(parent, []).append(resource)
         if self._counts is not None:
             widest = max(map(len, grouped.values()), default=0)
-            self._counts.learn(Widest(self.depths[depth - 1].kind, UNFILTERED), widest)
+            self._counts.learn(Widest(kind, UNFILTERED), widest)
         return grouped
 
 
