@@ -61,7 +61,7 @@ DEFAULT_MAX_ALIASES = 50
 #: GraphiQL's introspection query is about 180 tokens and 2 KB.
 DEFAULT_MAX_TOKENS = 2_000
 DEFAULT_MAX_DOCUMENT_BYTES = 32_768
-#: Predicted upstream calls per request; the README's nested demo query predicts 20,202 with defaults.
+#: Predicted upstream calls per request; the README's nested demo query predicts 20,204 with defaults.
 DEFAULT_MAX_COST = 25_000
 DEFAULT_CORS_ORIGINS: tuple[str, ...] = ()
 #: ``Host`` names served besides loopback ones (see ``server/hosts.py``); none by default.
