@@ -5,8 +5,9 @@ whole-hierarchy query through the gateway and, beside it, a hand-written aiohttp
 REST routes itself (one call per parent, each level concurrent). Prints a table; asserts nothing.
 
 Two columns per client: *cold*, the first request of a freshly started gateway process (nothing learned
-yet: no page size, no list counts), and *again*, the same request repeated on a process that has answered
-it before (the median of ``--runs``). The hand-written client remembers nothing, so both are alike.
+yet: no page size, no list counts, no open connections; the median of ``--cold-runs`` processes), and
+*again*, the same request repeated on a process that has answered it before (the median of ``--runs``).
+The hand-written client remembers nothing, so both are alike.
 
     .venv/bin/python bench/nested.py                 # sizes 2x5x5, 5x20x10, 10x20x20 at 20 ms
     .venv/bin/python bench/nested.py --latency-ms 50 --runs 9 --sizes 5x20x10
@@ -115,8 +116,8 @@ async def measure(run: Any, admin: EmulatorAdmin, runs: int) -> Sample:
 async def measure_gateway(
     api_url: str, admin: EmulatorAdmin, runs: int, cold_runs: int, settings: dict[str, Any]
 ) -> tuple[Sample, Sample]:
-    """(cold, again): the first request of ``cold_runs`` fresh gateway processes (median time; calls
-    and rounds of the last), then ``runs`` repeats on the last process."""
+    """(cold, again): the first request of ``cold_runs`` fresh gateway processes (medians of their
+    rounds and times; calls of the last), then ``runs`` repeats on the last process."""
     colds: list[Sample] = []
     again = None
     for attempt in range(cold_runs):
@@ -132,8 +133,8 @@ async def measure_gateway(
     assert again is not None
     cold = Sample(
         colds[-1].calls,
-        colds[-1].rounds,
-        colds[-1].seen,
+        statistics.median_low(sample.rounds for sample in colds),
+        statistics.median_low(sample.seen for sample in colds),
         statistics.median(sample.median_ms for sample in colds),
         colds[-1].objects,
     )
