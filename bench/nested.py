@@ -134,7 +134,7 @@ async def measure_gateway(
     cold = Sample(
         colds[-1].calls,
         statistics.median_low(sample.rounds for sample in colds),
-        statistics.median_low(sample.seen for sample in colds),
+        str(statistics.median_low(int(sample.seen) for sample in colds)),
         statistics.median(sample.median_ms for sample in colds),
         colds[-1].objects,
     )
