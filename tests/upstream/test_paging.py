@@ -175,6 +175,41 @@ async def test_a_window_fetches_only_the_pages_that_cover_it(paged: Paged) -> No
     assert (await paged.cost())[0] == 2  # the size is known now: pages 3 and 4 alone
 
 
+async def test_a_window_with_a_remembered_size_asks_for_every_page_at_once(paged: Paged) -> None:
+    every = await paged.events()
+    pager = paged.pager()
+    await pager.window(pager.catalog_pages(EVENT_FILTER), 0, 1)  # learn the page size
+    await paged.admin.reset()
+
+    found, total = await pager.window(pager.catalog_pages(EVENT_FILTER), 5, 30, expected=EVENTS)
+
+    assert (_ids(found), total) == (every[5:35], EVENTS)
+    assert await paged.cost() == (4, 1)  # pages 1 to 4 together
+    for remembered in (25, 500):  # out of date, smaller or larger: the pages' count decides
+        await paged.admin.reset()
+        found, total = await pager.window(pager.catalog_pages(EVENT_FILTER), 5, 30, expected=remembered)
+        assert (_ids(found), total) == (every[5:35], EVENTS)
+        # too small: pages 1 to 3, then page 4; too large: pages 1 to 4 still cover the window
+        assert await paged.cost() == ((4, 2) if remembered < EVENTS else (4, 1))
+
+
+async def test_the_first_pages_and_the_rest_read_a_list_in_two_steps(paged: Paged) -> None:
+    every = await paged.events()
+    pager = paged.pager()
+    fetch = pager.catalog_pages(EVENT_FILTER)
+    await paged.admin.reset()
+
+    pages = await pager.first_pages(fetch, None)
+    assert list(pages) == [1]
+    first = pages[1]
+    assert first is not None
+    assert first.count == EVENTS  # the caller decides on the count before reading on
+    assert _ids(await pager.rest(fetch, pages)) == every
+    assert await paged.cost() == (EVENTS // PAGE_SIZE, 2)
+    assert await pager.first_pages(fetch, 0) == {}
+    assert await pager.rest(fetch, {}) == []
+
+
 async def test_a_window_past_the_end_is_empty_and_still_counts_the_list(paged: Paged) -> None:
     pager = paged.pager()
     found, total = await pager.window(pager.catalog_pages(EVENT_FILTER), 100, 10)

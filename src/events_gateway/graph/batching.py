@@ -15,7 +15,7 @@ a children list is read whole anyway; a top-level list then is read whole too be
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
 from ..settings import Settings
@@ -48,6 +48,12 @@ class Batching(Protocol):
         """The paging engine it fetches with (over one caller's session)."""
         ...
 
+    @property
+    def reads_by_type(self) -> bool:
+        """Whether a level may be read by type alone, through ``list_pages`` of its kind, and grouped by
+        parent (the planner's reads ahead): the same children, in the same order, as ``children``."""
+        ...
+
     async def by_ids(self, ids: Sequence[str]) -> list[Resource | Exception | None]:
         """The resources of ``ids``, in order; ``None`` where no object has the id."""
         ...
@@ -60,8 +66,17 @@ class Batching(Protocol):
         """Page ``n`` of a top-level list as the strategy's route gives it."""
         ...
 
-    async def window(self, query: ListQuery, offset: int, first: int) -> tuple[list[Resource], int]:
-        """The resources ``[offset, offset + first)`` of a top-level list, and the list's total."""
+    async def window(
+        self,
+        query: ListQuery,
+        offset: int,
+        first: int,
+        *,
+        watch: Callable[[PageFetcher], PageFetcher] | None = None,
+        expected: int | None = None,
+    ) -> tuple[list[Resource], int]:
+        """The resources ``[offset, offset + first)`` of a top-level list, and the list's total; ``watch``
+        lets the planner see each page as it lands, ``expected`` is the list's remembered size."""
         ...
 
 
@@ -93,6 +108,10 @@ class PerParentBatching:
     upstream documents, no catalog needed."""
 
     __slots__ = ("_session", "pager")
+
+    #: Kept to one list per parent: the fallback for an upstream whose catalog cannot serve reads
+    #: nothing else, nothing ahead.
+    reads_by_type = False
 
     def __init__(self, pager: Pager) -> None:
         self.pager = pager
@@ -137,9 +156,18 @@ class PerParentBatching:
         lister = session.list_events if query.kind == EVENT else session.list_event_properties
         return lambda page: lister(parent_id=query.parent_id, page=page, **filters)
 
-    async def window(self, query: ListQuery, offset: int, first: int) -> tuple[list[Resource], int]:
+    async def window(
+        self,
+        query: ListQuery,
+        offset: int,
+        first: int,
+        *,
+        watch: Callable[[PageFetcher], PageFetcher] | None = None,
+        expected: int | None = None,
+    ) -> tuple[list[Resource], int]:
         if query.spec.route_serves(query.kind):
-            return await self.pager.window(self.list_pages(query), offset, first)
+            fetch = self.list_pages(query)
+            return await self.pager.window(watch(fetch) if watch else fetch, offset, first, expected=expected)
         # The route cannot filter or order this list: read it whole, then finish and cut it here.
         members = query.spec.arrange(await self.pager.every(self.list_pages(query), None))
         return members[offset : offset + first], len(members)
@@ -150,6 +178,9 @@ class CatalogBatching:
     and each filter's result count stay within the upstream's limits."""
 
     __slots__ = ("_fallback", "pager")
+
+    #: ``type = kind`` in the same stable order holds each parent's children as ``children`` reads them.
+    reads_by_type = True
 
     def __init__(self, pager: Pager, fallback: PerParentBatching) -> None:
         self.pager = pager
@@ -220,5 +251,14 @@ class CatalogBatching:
             scope.append(exact("parent_id", query.parent_id))
         return self.pager.catalog_pages(query.spec.catalog_filter(*scope), query.spec.catalog_sort())
 
-    async def window(self, query: ListQuery, offset: int, first: int) -> tuple[list[Resource], int]:
-        return await self.pager.window(self.list_pages(query), offset, first)
+    async def window(
+        self,
+        query: ListQuery,
+        offset: int,
+        first: int,
+        *,
+        watch: Callable[[PageFetcher], PageFetcher] | None = None,
+        expected: int | None = None,
+    ) -> tuple[list[Resource], int]:
+        fetch = self.list_pages(query)
+        return await self.pager.window(watch(fetch) if watch else fetch, offset, first, expected=expected)

@@ -7,10 +7,12 @@ list" and get resources back.
 
 - ``Pager.every``: all of a list. With the expected result count known, all its pages are asked for at
   once (one round); otherwise page 1 first, then the rest at once. A response that shows more pages than
-  planned is always followed to the end: correctness first.
+  planned is always followed to the end: correctness first. ``first_pages`` and ``rest`` are its two
+  halves, for a caller that decides on page 1's count whether to read on.
 - ``Pager.catalog``: ``every`` over List Resources with a filter and a stable sort; ``CapReached`` when the
   filter matches more than List Resources serves, so the caller can narrow it.
-- ``Pager.window``: only the pages covering ``[offset, offset + first)`` of a list, and the list's total.
+- ``Pager.window``: only the pages covering ``[offset, offset + first)`` of a list, and the list's total;
+  all at once when the list's size is remembered.
 - ``Pager.chunks``: keys split so that each chunk's List Resources URL stays under ``max_url_bytes`` and
   its known result count under the cap.
 
@@ -112,16 +114,31 @@ class Pager:
         the rest at once. More pages than planned are always fetched too. ``CapReached`` when page 1
         counts ``cap`` results or more.
         """
-        pages: dict[int, Page | None] = {}
+        return await self.rest(fetch, await self.first_pages(fetch, expected, cap=cap))
+
+    async def first_pages(
+        self, fetch: PageFetcher, expected: int | None, *, cap: int | None = None
+    ) -> dict[int, Page | None]:
+        """The first round of ``every``: the pages ``expected`` plans, all at once, or page 1 alone when
+        the size is unknown (none when it is known to be empty). ``CapReached`` as in ``every``.
+
+        Split from ``rest`` so that a caller can look at page 1's count before asking for the others.
+        """
         if expected is None:
-            pages[1] = await self.page(fetch, 1)
-            _check_cap(pages[1], cap)
-        elif expected > 0:
-            size = self.memo.size or self.limits.page_size_hint
-            planned = range(1, math.ceil(expected / size) + 1)
-            pages.update(await self.pages(fetch, planned))
-            _check_cap(pages[1], cap)
-        else:
+            first = await self.page(fetch, 1)
+            _check_cap(first, cap)
+            return {1: first}
+        if expected <= 0:
+            return {}
+        size = self.memo.size or self.limits.page_size_hint
+        pages = await self.pages(fetch, range(1, math.ceil(expected / size) + 1))
+        _check_cap(pages[1], cap)
+        return pages
+
+    async def rest(self, fetch: PageFetcher, pages: dict[int, Page | None]) -> list[Resource]:
+        """The pages of the list that ``pages`` (from ``first_pages``) lack, all at once, and any further
+        ones their counts or next links show; then every result in order, each once."""
+        if not pages:
             return []
         while True:
             last = _last_page(pages)
@@ -151,11 +168,15 @@ class Pager:
 
     # ---- windows ---------------------------------------------------------------------------------
 
-    async def window(self, fetch: PageFetcher, offset: int, first: int) -> tuple[list[Resource], int]:
+    async def window(
+        self, fetch: PageFetcher, offset: int, first: int, *, expected: int | None = None
+    ) -> tuple[list[Resource], int]:
         """The resources ``[offset, offset + first)`` of a list, and the list's total.
 
         Only the pages covering the window are fetched: the first of them alone (its count tells how far
-        the list goes, so no call is spent on a page past the end), then the others at once.
+        the list goes, so no call is spent on a page past the end), then the others at once. With the
+        list's size ``expected`` (remembered from an earlier read) and the page size known, every page
+        the window needs is asked for at once; the count the pages show still decides what is returned.
         """
         end = offset + first
         pages: dict[int, Page | None] = {}
@@ -167,7 +188,10 @@ class Pager:
             size = self.memo.size
             head = offset // size + 1
             if head not in pages:
-                pages[head] = await self.page(fetch, head)
+                planned = [head]
+                if expected is not None:
+                    planned += range(head + 1, min(math.ceil(end / size), math.ceil(expected / size)) + 1)
+                pages.update(await self.pages(fetch, [number for number in planned if number not in pages]))
             head_page = pages[head]
             if head_page is None:  # the window starts past the end: page 1 still tells the total
                 total = pages.get(1) or await self.page(fetch, 1)
