@@ -166,11 +166,12 @@ def test_a_page_run_out_of_the_assumed_order_bounds_nothing() -> None:
     def key_of(resource: dict[str, Any]) -> object:
         return resource.get("parent")
 
-    in_order = [[child(a), child(b)], failure, [child(c), child(d)]]
+    Parts = list[list[dict[str, Any]] | Exception]
+    in_order: Parts = [[child(a), child(b)], failure, [child(c), child(d)]]
     found, held = _sort_out([a, b, c, d], in_order, key_of=key_of, spans_pages=True)
     assert (sorted(found), sorted(held)) == ([a, d], [b, c])
 
-    out_of_order = [[child(b), child(a)], failure, [child(d)]]
+    out_of_order: Parts = [[child(b), child(a)], failure, [child(d)]]
     found, held = _sort_out([a, b, c, d], out_of_order, key_of=key_of, spans_pages=True)
     assert (found, sorted(held)) == ({}, [a, b, c, d])
     # one result per key (lookups): a key seen is whole wherever it is, the others are held
