@@ -10,7 +10,7 @@ route fails too, those parents alone are ``null`` with an error.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, TypeAlias
 
 import pytest
 
@@ -26,6 +26,8 @@ PAGE = 10
 SCALE = (1, 20, 7)
 CATALOG = "GET /resource/catalog"
 PROPERTIES_ROUTE = "GET /event/event_properties"
+#: The pages of a list as the paging engine hands them over: results, or a failure.
+Parts: TypeAlias = list[list[dict[str, Any]] | Exception]
 
 TREE = """
 query Tree($order: [ListOrder!], $filter: ListFilter) {
@@ -166,7 +168,6 @@ def test_a_page_run_out_of_the_assumed_order_bounds_nothing() -> None:
     def key_of(resource: dict[str, Any]) -> object:
         return resource.get("parent")
 
-    Parts = list[list[dict[str, Any]] | Exception]
     in_order: Parts = [[child(a), child(b)], failure, [child(c), child(d)]]
     found, held = _sort_out([a, b, c, d], in_order, key_of=key_of, spans_pages=True)
     assert (sorted(found), sorted(held)) == ([a, d], [b, c])
