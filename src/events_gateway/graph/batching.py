@@ -297,14 +297,13 @@ def _sort_out(
     key not known whole is held.
     """
     found: dict[str, list[Resource]] = {key: [] for key in keys}
-    # The list as a run of keys, one per result, and of failed pages (``None``), in order.
+    failures = [part for part in parts if isinstance(part, Exception)]
+    # With a failure, the list as a run of keys, one per result, and of failed pages (``None``), in order.
     run: list[str | None] = []
-    failures: list[Exception] = []
     ordered = True
     for part in parts:
         if isinstance(part, Exception):
             run.append(None)
-            failures.append(part)
             continue
         for resource in part:
             key = key_of(resource)
@@ -314,7 +313,8 @@ def _sort_out(
             children = found.get(key)
             if children is not None:
                 children.append(resource)
-            run.append(key)
+            if failures:
+                run.append(key)
     if not failures:
         return found, {}
     held: dict[str, Exception] = {}
