@@ -273,7 +273,8 @@ FAILING_EVENT = EVENTS[CATEGORIES[1]["id"]][1]["id"]
 
 
 class TreeSession:
-    """The upstream as far as the primed loaders leave anything to ask: root lists, and one failure."""
+    """The upstream as far as the primed loaders leave anything to ask: root lists, and one failure (by
+    every route: the gateway asks a failed batch's parents again one by one)."""
 
     page_size_memo = PageSizeMemo()
 
@@ -290,6 +291,12 @@ class TreeSession:
             results = [item for items in EVENTS.values() for item in items]
         else:
             results = list(CATEGORIES)
+        return Page(results=results, count=len(results), page=1, total_pages=1, next_url=None)
+
+    async def list_event_properties(self, *, parent_id: str, **_: Any) -> Page:
+        if parent_id == FAILING_EVENT:
+            raise UpstreamUnavailable("The upstream did not answer.")
+        results = PROPERTIES[parent_id]
         return Page(results=results, count=len(results), page=1, total_pages=1, next_url=None)
 
 

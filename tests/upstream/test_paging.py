@@ -27,6 +27,7 @@ from events_gateway.upstream import (
     UpstreamClient,
     UpstreamSession,
     UpstreamSettings,
+    UpstreamUnavailable,
     and_,
     exact,
     in_,
@@ -274,3 +275,31 @@ async def test_a_list_without_totals_is_followed_by_its_next_links(
         assert len(seen) == 3
     finally:
         await client.aclose()
+
+
+@pytest.mark.parametrize("expected", [EVENTS, None, EVENTS + 3 * PAGE_SIZE], ids=["known", "unknown", "high"])
+async def test_a_failed_page_keeps_its_place_and_the_other_pages_are_read(
+    paged: Paged, expected: int | None
+) -> None:
+    every = await paged.events()
+    rules = [{"route": "GET /resource/catalog", "params": {"page": str(page)}} for page in (3, 8)]
+    # page 3 of 6, and page 8, past the end: asked for only when a count too high plans it, then dropped
+    await paged.admin.configure(fault_rules=rules)
+
+    parts = await paged.pager().catalog_parts(EVENT_FILTER, expected)
+
+    assert [part if isinstance(part, Exception) else _ids(part) for part in parts[:2] + parts[3:]] == [
+        every[n * PAGE_SIZE : (n + 1) * PAGE_SIZE] for n in (0, 1, 3, 4, 5)
+    ]
+    assert isinstance(parts[2], UpstreamUnavailable)
+    with pytest.raises(UpstreamUnavailable):
+        await paged.pager().catalog(EVENT_FILTER, expected)  # the whole list: the failure is raised
+
+
+async def test_when_no_page_comes_one_failure_stands_for_the_list(paged: Paged) -> None:
+    await paged.admin.configure(fault_rules=[{"route": "GET /resource/catalog", "params": {"page": "1"}}])
+
+    parts = await paged.pager().catalog_parts(EVENT_FILTER, None)
+
+    assert len(parts) == 1
+    assert isinstance(parts[0], UpstreamUnavailable)
