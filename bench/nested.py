@@ -4,8 +4,14 @@ Starts a seeded emulator with added latency and the gateway on loopback, then fo
 whole-hierarchy query through the gateway and, beside it, a hand-written aiohttp client that walks the
 REST routes itself (one call per parent, each level concurrent). Prints a table; asserts nothing.
 
+Two columns per client: *cold*, the first request of a freshly started gateway process (nothing learned
+yet: no page size, no list counts, no open connections; the median of ``--cold-runs`` processes), and
+*again*, the same request repeated on a process that has answered it before (the median of ``--runs``).
+The hand-written client remembers nothing, so both are alike.
+
     .venv/bin/python bench/nested.py                 # sizes 2x5x5, 5x20x10, 10x20x20 at 20 ms
     .venv/bin/python bench/nested.py --latency-ms 50 --runs 9 --sizes 5x20x10
+    .venv/bin/python bench/nested.py --sizes 5x20x10@20,60x5x4@100   # a latency per size
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import argparse
 import asyncio
 import statistics
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -79,10 +86,19 @@ async def gateway_query(http: aiohttp.ClientSession, url: str) -> int:
     return len(categories) + len(events) + sum(len(event["properties"]["nodes"]) for event in events)
 
 
-async def measure(
-    label: str, run: Any, admin: EmulatorAdmin, runs: int
-) -> tuple[str, int, int, str, float, int]:
-    await run()  # warm up connections and caches
+@dataclass(frozen=True)
+class Sample:
+    """What one or more runs of a client cost: calls and rounds of the last run, median time."""
+
+    calls: int
+    rounds: int
+    seen: str  # the rounds the gateway's own call plan counted, "-" for the hand-written client
+    median_ms: float
+    objects: int
+
+
+async def measure(run: Any, admin: EmulatorAdmin, runs: int) -> Sample:
+    """``runs`` runs of ``run``, each after resetting the emulator's counters."""
     last_plan_rounds.clear()
     timings: list[float] = []
     calls = rounds = objects = 0
@@ -94,53 +110,95 @@ async def measure(
         stats = await admin.stats()
         calls, rounds = stats["total"], stats["rounds"]
     seen = str(max(last_plan_rounds)) if last_plan_rounds else "-"
-    return label, calls, rounds, seen, statistics.median(timings), objects
+    return Sample(calls, rounds, seen, statistics.median(timings), objects)
 
 
-async def bench_size(size: tuple[int, int, int], latency_ms: float, runs: int, page_size: int) -> None:
+async def measure_gateway(
+    api_url: str, admin: EmulatorAdmin, runs: int, cold_runs: int, settings: dict[str, Any]
+) -> tuple[Sample, Sample]:
+    """(cold, again): the first request of ``cold_runs`` fresh gateway processes (medians of their
+    rounds and times; calls of the last), then ``runs`` repeats on the last process."""
+    colds: list[Sample] = []
+    again = None
+    for attempt in range(cold_runs):
+        with gateway_server(api_url, DEMO_API_KEY, upstream_plan="on", **settings) as gateway:
+            async with aiohttp.ClientSession() as http:
+
+                def run() -> Any:
+                    return gateway_query(http, gateway.url)
+
+                colds.append(await measure(run, admin, 1))
+                if attempt == cold_runs - 1:
+                    again = await measure(run, admin, runs)
+    assert again is not None
+    cold = Sample(
+        colds[-1].calls,
+        statistics.median_low(sample.rounds for sample in colds),
+        str(statistics.median_low(int(sample.seen) for sample in colds)),
+        statistics.median(sample.median_ms for sample in colds),
+        colds[-1].objects,
+    )
+    return cold, again
+
+
+async def bench_size(
+    size: tuple[int, int, int], latency_ms: float, runs: int, cold_runs: int, page_size: int
+) -> None:
     c, e, p = size
     options = ["--seed", "scale", "--scale", f"{c},{e},{p}", "--latency-ms", str(latency_ms)]
     options += ["--page-size", str(page_size), "--write-limit", "0"]
     with emulator_server(*options) as emulator:
         api_url = f"{emulator.url}/api/v1"
-        rows = []
+        rows: list[tuple[str, Sample, Sample]] = []
         async with EmulatorAdmin(emulator.url) as admin:
             for label, settings in (
                 ("gateway (catalog)", {}),
                 ("gateway (per-parent)", {"batching": "per-parent"}),
             ):
-                with gateway_server(api_url, DEMO_API_KEY, upstream_plan="on", **settings) as gateway:
-                    async with aiohttp.ClientSession() as http:
-                        rows.append(
-                            await measure(label, lambda: gateway_query(http, gateway.url), admin, runs)
-                        )
-            rows.append(
-                await measure(
-                    "hand-written REST walk", lambda: hand_written_walk(api_url, DEMO_API_KEY), admin, runs
-                )
-            )
+                rows.append((label, *await measure_gateway(api_url, admin, runs, cold_runs, settings)))
+
+            def walk() -> Any:
+                return hand_written_walk(api_url, DEMO_API_KEY)
+
+            await walk()  # warm up its connections
+            walked = await measure(walk, admin, runs)
+            rows.append(("hand-written REST walk", walked, walked))
     naive = 1 + c + c * e
     print(
         f"\n{c} categories x {e} events x {p} properties, {latency_ms:g} ms upstream latency,"
         f" page size {page_size}"
     )
     print(f"  naive resolver bound: {naive} calls")
+    print("  cold: first request of a new gateway process; again: the same request repeated")
     print("  rounds: as the emulator saw them / as the gateway's call plan saw them")
-    print(f"  {'client':<24}{'calls':>7}{'rounds':>10}{'median ms':>11}{'objects':>9}")
-    for label, calls, rounds, seen, median, objects in rows:
-        print(f"  {label:<24}{calls:>7}{f'{rounds} / {seen}':>10}{median:>11.1f}{objects:>9}")
+    print(f"  {'':<24}{'--------- cold ---------':>27}{'--------- again --------':>27}")
+    header = f"{'calls':>7}{'rounds':>9}{'ms':>9}"
+    print(f"  {'client':<24}   {header}   {header}{'objects':>9}")
+    for label, cold, again in rows:
+        cells = [f"{s.calls:>7}{f'{s.rounds} / {s.seen}':>9}{s.median_ms:>9.1f}" for s in (cold, again)]
+        print(f"  {label:<24}   {cells[0]}   {cells[1]}{again.objects:>9}")
+
+
+def _size(text: str, latency_ms: float) -> tuple[tuple[int, int, int], float]:
+    """``CxExP`` or ``CxExP@MS`` (a latency of its own)."""
+    shape, _, latency = text.partition("@")
+    c, e, p = (int(n) for n in shape.split("x"))
+    return (c, e, p), float(latency) if latency else latency_ms
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="2x5x5,5x20x10,10x20x20", help="comma-separated CxExP")
-    parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--sizes", default="2x5x5,5x20x10,10x20x20", help="comma-separated CxExP, each optionally @MS"
+    )
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="for sizes without @MS")
+    parser.add_argument("--runs", type=int, default=7, help="repeats on a gateway that has answered before")
+    parser.add_argument("--cold-runs", type=int, default=3, help="new gateway processes, cold column")
     parser.add_argument("--page-size", type=int, default=50)
     args = parser.parse_args()
-    sizes = [tuple(int(n) for n in size.split("x")) for size in args.sizes.split(",")]
-    for size in sizes:
-        asyncio.run(bench_size(size, args.latency_ms, args.runs, args.page_size))  # type: ignore[arg-type]
+    for text in args.sizes.split(","):
+        size, latency_ms = _size(text, args.latency_ms)
+        asyncio.run(bench_size(size, latency_ms, args.runs, args.cold_runs, args.page_size))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ from .upstream import DEFAULT_TIMEOUT as DEFAULT_UPSTREAM_TIMEOUT
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_BATCHING: Literal["catalog", "per-parent"] = "catalog"
+#: Read a complete set's children by type alone alongside their parents, and plan pages from remembered
+#: counts (``graph/planner.py``); off, every level waits for its parents' ids.
+DEFAULT_PLAN_AHEAD = True
 #: A URL this long passes every common proxy and server (8 KB is the usual limit).
 DEFAULT_MAX_URL_BYTES = 7_500
 #: List Resources serves at most this many results across all its pages.
@@ -59,7 +62,7 @@ DEFAULT_MAX_ALIASES = 50
 #: GraphiQL's introspection query is about 180 tokens and 2 KB.
 DEFAULT_MAX_TOKENS = 2_000
 DEFAULT_MAX_DOCUMENT_BYTES = 32_768
-#: Predicted upstream calls per request; the README's nested demo query predicts 20,202 with defaults.
+#: Predicted upstream calls per request; the README's nested demo query predicts 20,204 with defaults.
 DEFAULT_MAX_COST = 25_000
 DEFAULT_CORS_ORIGINS: tuple[str, ...] = ()
 #: ``Host`` names served besides loopback ones (see ``server/hosts.py``); none by default.
@@ -146,6 +149,10 @@ class Settings:
         max_connections: the process-wide upstream pool.
         batching: ``catalog`` batches each level through List Resources; ``per-parent`` uses the
             per-parent list routes (deduplicated and concurrent), for upstreams without the catalog.
+        plan_ahead: with ``catalog`` batching, read the children of a complete set of parents by type
+            alone in the same round as the parents, and plan every page from the counts each key's
+            earlier requests showed (kept in memory, per key, digested); off, each level waits for the
+            ids of the one above.
         max_url_bytes: batched URLs are chunked to stay under this.
         catalog_cap: List Resources serves at most this many results for one filter.
         page_size_hint: assumed upstream page size until a response shows it.
@@ -206,6 +213,7 @@ class Settings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     batching: Batching = DEFAULT_BATCHING
+    plan_ahead: bool = DEFAULT_PLAN_AHEAD
     max_url_bytes: int = DEFAULT_MAX_URL_BYTES
     catalog_cap: int = DEFAULT_CATALOG_CAP
     page_size_hint: int = DEFAULT_PAGE_SIZE_HINT
@@ -344,6 +352,7 @@ ENVIRONMENT: tuple[Variable, ...] = (
     Variable("EVENTS_GATEWAY_CONNECT_TIMEOUT", "connect_timeout", NUMBER),
     Variable("EVENTS_GATEWAY_MAX_CONNECTIONS", "max_connections", INTEGER),
     Variable("EVENTS_GATEWAY_BATCHING", "batching", TEXT),
+    Variable("EVENTS_GATEWAY_PLAN_AHEAD", "plan_ahead", BOOLEAN),
     Variable("EVENTS_GATEWAY_MAX_URL_BYTES", "max_url_bytes", INTEGER),
     Variable("EVENTS_GATEWAY_CATALOG_CAP", "catalog_cap", INTEGER),
     Variable("EVENTS_GATEWAY_PAGE_SIZE_HINT", "page_size_hint", INTEGER),

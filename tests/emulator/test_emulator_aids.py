@@ -179,3 +179,46 @@ async def test_config_changes_at_run_time_and_refuses_bad_values(
         assert caught.value.response.status_code == 400
         assert list(caught.value.response.json()) == ["non_field_errors"]
     assert await emulator_admin.config() == config
+
+
+async def test_a_fault_rule_fails_exactly_the_requests_it_names(
+    emulator_factory: EmulatorFactory, client_for: ClientFor
+) -> None:
+    emulator = await emulator_factory(page_size=10)
+    rule = {"route": "GET /resource/catalog", "params": {"page": "3"}, "fault": "503"}
+    async with client_for(emulator) as api, EmulatorAdmin(emulator.url) as admin:
+        config = await admin.configure(fault_rules=[rule])
+        assert config["fault_rules"] == [rule]
+        assert await admin.config() == config
+        catalog = [
+            (await api.get("/resource/catalog", params={"page": page})).status_code for page in (1, 2, 3, 4)
+        ]
+        again = (await api.get("/resource/catalog", params={"page": 3})).json()
+        other_route = (await api.get("/event/event_properties", params={"page": 3})).status_code
+        by_default = await admin.configure(fault_rules=[{"route": "GET /event/category"}])
+        plain = (await api.get("/event/category")).status_code
+        assert by_default["fault_rules"] == [{"route": "GET /event/category", "params": {}, "fault": "500"}]
+        await admin.configure(fault_rules=[])
+        cleared = (await api.get("/event/category")).status_code
+        calls = (await admin.stats())["calls"]
+    assert catalog == [200, 200, 503, 200]
+    assert again == {"detail": SERVICE_UNAVAILABLE}  # every time: a permanent failure of that one page
+    assert (other_route, plain, cleared) == (200, 500, 200)
+    assert [call["status"] for call in calls] == [200, 200, 503, 200, 503, 200, 500, 200]
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        "GET /resource/catalog",
+        [{"params": {"page": "3"}}],
+        [{"route": "GET /resource/catalog", "params": {"page": 3}}],
+        [{"route": "GET /resource/catalog", "fault": "boom"}],
+        [{"route": "GET /resource/catalog", "status": 500}],
+    ],
+)
+async def test_a_bad_fault_rule_is_refused(emulator_admin: EmulatorAdmin, rules: object) -> None:
+    with pytest.raises(httpx.HTTPStatusError) as caught:
+        await emulator_admin.configure(fault_rules=rules)
+    assert caught.value.response.status_code == 400
+    assert (await emulator_admin.config())["fault_rules"] == []

@@ -24,7 +24,7 @@ import enum
 import itertools
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import orjson
 import pytest
@@ -50,6 +50,7 @@ from events_gateway.graph.execution import FastExecutionContext
 from events_gateway.graph.lists import UNFILTERED
 from events_gateway.graph.loaders import Loaders
 from events_gateway.settings import Settings
+from events_gateway.upstream import KeyCounts, ListCounts, and_, exact
 from events_gateway.upstream.client import Page, PageSizeMemo, Resource
 from events_gateway.upstream.errors import UpstreamUnavailable
 
@@ -211,7 +212,10 @@ TEST_FAST, TEST_DEFAULT = _schemas_of(query=Query, types=[Item])
 
 # ---- the gateway's schema over an in-memory tree -----------------------------------------------------
 
-GATEWAY_SETTINGS = Settings(max_cost=10**9)
+#: The executor comparisons run over primed loaders, which leave the upstream only root lists and one
+#: failing branch to answer: reading levels ahead would answer that branch by type alone and hide the
+#: failure, so the planner is off there (its own comparison is below).
+GATEWAY_SETTINGS = Settings(max_cost=10**9, plan_ahead=False)
 GATEWAY_FAST = build_schema(GATEWAY_SETTINGS)
 GATEWAY_DEFAULT = build_schema(GATEWAY_SETTINGS)
 GATEWAY_DEFAULT.execution_context_class = StrawberryGraphQLCoreExecutionContext
@@ -239,20 +243,26 @@ def _resource(kind: str, index: int, parent: str | None, children: int) -> Resou
     return resource
 
 
-def _tree() -> tuple[list[Resource], dict[str, list[Resource]], dict[str, list[Resource]]]:
+def _tree(
+    shape: tuple[int, ...] = (3, 3), properties_of: Callable[[int], int] = lambda _: 2
+) -> tuple[list[Resource], dict[str, list[Resource]], dict[str, list[Resource]]]:
+    """Categories with ``shape[i]`` events each (so they differ in size), each event with
+    ``properties_of(its number)`` properties."""
     counter = itertools.count()
     categories: list[Resource] = []
     events: dict[str, list[Resource]] = {}
     properties: dict[str, list[Resource]] = {}
-    for _ in range(2):
-        category = _resource("event_category", next(counter), None, 3)
+    for size in shape:
+        category = _resource("event_category", next(counter), None, size)
         categories.append(category)
         events[category["id"]] = []
-        for _ in range(3):
-            event = _resource("event", next(counter), category["id"], 2)
+        for _ in range(size):
+            number = next(counter)
+            count = properties_of(number)
+            event = _resource("event", number, category["id"], count)
             events[category["id"]].append(event)
             properties[event["id"]] = [
-                _resource("event_property", next(counter), event["id"], 0) for _ in range(2)
+                _resource("event_property", next(counter), event["id"], 0) for _ in range(count)
             ]
     return categories, events, properties
 
@@ -263,7 +273,8 @@ FAILING_EVENT = EVENTS[CATEGORIES[1]["id"]][1]["id"]
 
 
 class TreeSession:
-    """The upstream as far as the primed loaders leave anything to ask: root lists, and one failure."""
+    """The upstream as far as the primed loaders leave anything to ask: root lists, and one failure (by
+    every route: the gateway asks a failed batch's parents again one by one)."""
 
     page_size_memo = PageSizeMemo()
 
@@ -282,6 +293,12 @@ class TreeSession:
             results = list(CATEGORIES)
         return Page(results=results, count=len(results), page=1, total_pages=1, next_url=None)
 
+    async def list_event_properties(self, *, parent_id: str, **_: Any) -> Page:
+        if parent_id == FAILING_EVENT:
+            raise UpstreamUnavailable("The upstream did not answer.")
+        results = PROPERTIES[parent_id]
+        return Page(results=results, count=len(results), page=1, total_pages=1, next_url=None)
+
 
 def _gateway_context() -> GraphContext:
     session: Any = TreeSession()
@@ -298,6 +315,91 @@ def _gateway_context() -> GraphContext:
             for item in PROPERTIES[event["id"]]:
                 loaders.store.remember(item)
     return GraphContext(request_id="r-diff", settings=GATEWAY_SETTINGS, loaders=loaders)
+
+
+# ---- the planner: reading ahead answers exactly as reading level by level ----------------------------
+
+#: A bigger tree for the planner: categories of unequal size, events with 0 to 4 properties, over pages
+#: of 4 so that every list spans pages.
+PLAN_CATEGORIES, PLAN_EVENTS, PLAN_PROPERTIES = _tree((4, 1, 0, 6, 3), lambda number: number % 5)
+PLAN_PAGE = 4
+_CATALOG_TYPES = {"event_category": "category", "event": "event", "event_property": "event_property"}
+
+
+def _field(resource: Resource, field: str) -> Any:
+    if field == "type":
+        return _CATALOG_TYPES[resource["entity_type"]]
+    if field == "parent_id":
+        return resource["parent"]
+    return resource.get(field)
+
+
+def _matches(catalog_filter: Any, resource: Resource) -> bool:
+    operator = catalog_filter["operator"]
+    if operator == "and":
+        return all(_matches(operand, resource) for operand in catalog_filter["operands"])
+    value = _field(resource, catalog_filter["field"])
+    if operator == "exact":
+        return bool(value == catalog_filter["value"])
+    if operator == "in":
+        return value in catalog_filter["value"]
+    raise AssertionError(f"no such operator in the gateway's filters: {operator}")
+
+
+class CatalogTree:
+    """List Resources over ``PLAN_*``, a page of ``PLAN_PAGE`` at a time, every filter the gateway
+    builds honoured; ``fails`` picks the requests (by their filter) the upstream fails."""
+
+    def __init__(self, fails: Callable[[Any], bool] = lambda _: False) -> None:
+        self.page_size_memo = PageSizeMemo()
+        self.fails = fails
+        self.everything = [
+            *PLAN_CATEGORIES,
+            *(event for events in PLAN_EVENTS.values() for event in events),
+            *(item for items in PLAN_PROPERTIES.values() for item in items),
+        ]
+
+    def resources_url_length(self, **_: Any) -> int:
+        return 100
+
+    async def list_resources(self, *, filter: Any = None, page: int = 1, **_: Any) -> Page:
+        await asyncio.sleep(0)  # an answer comes in a later tick, as over the wire
+        if self.fails(filter):
+            raise UpstreamUnavailable("The upstream did not answer.")
+        found = [resource for resource in self.everything if _matches(filter, resource)]
+        pages = max(1, -(-len(found) // PLAN_PAGE))
+        results = found[(page - 1) * PLAN_PAGE : page * PLAN_PAGE]
+        next_url = f"https://upstream.invalid/resource/catalog/?page={page + 1}" if page < pages else None
+        return Page(results=results, count=len(found), page=page, total_pages=pages, next_url=next_url)
+
+
+def _type_wide_properties(catalog_filter: Any) -> bool:
+    """The properties by type alone (no parent, no title): the planner's read ahead, and the root list."""
+    return bool(catalog_filter == and_(exact("type", "event_property")))
+
+
+PLANNED = Settings(max_cost=10**9)
+UNPLANNED = Settings(max_cost=10**9, plan_ahead=False)
+PLANNED_SCHEMA = build_schema(PLANNED)
+
+
+def _tree_context(settings: Settings, session: CatalogTree, counts: KeyCounts | None) -> GraphContext:
+    loop = asyncio.get_running_loop()
+    loaders = Loaders(session=cast(Any, session), settings=settings, loop=loop, counts=counts)
+    return GraphContext(request_id="r-plan", settings=settings, loaders=loaders)
+
+
+async def _planned_and_not(
+    document: str, variables: dict[str, Any] | None, fails: Callable[[Any], bool] = lambda _: False
+) -> list[tuple[bytes, list[tuple[Any, ...]]]]:
+    """The answers with the planner off, then on cold, then on with the counts the cold run taught."""
+    answers = []
+    counts = ListCounts().for_key("a key")
+    for gateway_settings, memo in ((UNPLANNED, None), (PLANNED, counts), (PLANNED, counts)):
+        context = _tree_context(gateway_settings, CatalogTree(fails), memo)
+        result = await PLANNED_SCHEMA.execute(document, variable_values=variables, context_value=context)
+        answers.append(_answer(result))
+    return answers
 
 
 # ---- comparing ---------------------------------------------------------------------------------------
@@ -380,6 +482,70 @@ GATEWAY_DOCUMENTS = [
     """{ eventCategories { nodes { id events(first: -1) { totalCount } } } }""",
     """{ eventCategories(first: 1) { nodes { id } } other: eventCategories { nodes { title } } }""",
 ]
+
+
+#: Documents aimed at the planner's choices: windows that do or do not cover a list, cursors, filters,
+#: aliases with different windows, levels read ahead below root lists of each kind.
+PLAN_DOCUMENTS = [
+    "{ eventCategories { nodes { id events { nodes { id properties { nodes { id title } } } } } } }",
+    """{ eventCategories(first: 2) { nodes { id events { totalCount nodes { id
+         properties { nodes { id } } } } } } }""",
+    """{ eventCategories { nodes { events(first: 3) { nodes { id
+         properties(first: 1) { nodes { id } } } } } } }""",
+    """{ eventCategories { edges { node { a: events(first: 1) { nodes { id properties { totalCount } } }
+         b: events { edges { cursor node { title properties { nodes { id } } } } } } } } }""",
+    """{ eventCategories { nodes { events(after: "b2Zmc2V0OjA=") { nodes { id properties { nodes { id } } } }
+         events2: events { nodes { id } } } } }""",
+    """{ eventCategories { nodes { events(title: "event 2") { nodes { id properties { nodes { id } } } }
+         all: events { nodes { properties(title: "event_property 3") { nodes { id } } } } } } }""",
+    """{ eventCategories(title: "event_category 0") { nodes { events { nodes {
+           properties { nodes { id } } } } } }
+         events { totalCount nodes { id properties { totalCount nodes { id } } } } }""",
+    """{ events(first: 5, after: "b2Zmc2V0OjE=") { nodes { properties { nodes { id } } } }
+         eventProperties(first: 3) { nodes { id event { id category { id } } } } }""",
+    """{ a: eventCategories(first: 5) { nodes { events { nodes { id } } } }
+         b: eventCategories(first: 1) { nodes { events { nodes { properties { nodes { id } } } } } }
+         c: eventCategories { nodes { id ...E } } }
+       fragment E on EventCategory {
+         events @include(if: true) { nodes { properties { nodes { title } } } } }""",
+    """query ($first: Int, $skip: Boolean!) { eventCategories(first: $first) { nodes {
+         events @skip(if: $skip) { nodes { properties { nodes { id } } } } } } }""",
+    "{ eventCategories { nodes { events(first: -1) { nodes { properties { nodes { id } } } } } } }",
+]
+PLAN_VARIABLES = {"first": 3, "skip": False}
+
+
+@pytest.mark.parametrize("document", GATEWAY_DOCUMENTS + PLAN_DOCUMENTS)
+@pytest.mark.parametrize("fails", [None, _type_wide_properties], ids=["answered", "type-wide-fails"])
+async def test_reading_ahead_answers_as_reading_level_by_level(
+    document: str, fails: Callable[[Any], bool] | None
+) -> None:
+    unplanned, cold, remembered = await _planned_and_not(document, PLAN_VARIABLES, fails or (lambda _: False))
+    assert cold == unplanned
+    assert remembered == unplanned
+
+
+async def test_the_planner_comparison_reaches_what_it_aims_at() -> None:
+    """The tree spans pages, reading ahead happens, and a failing read ahead leaves the usual way's
+    answer (here: the root list of properties fails alike, the nested ones are read per parent)."""
+    session = CatalogTree()
+    context = _tree_context(PLANNED, session, None)
+    seen: list[Any] = []
+    answer = session.list_resources
+
+    async def recorded(**kwargs: Any) -> Page:
+        seen.append(kwargs["filter"])
+        return await answer(**kwargs)
+
+    session.list_resources = recorded  # type: ignore[method-assign]
+    result = await PLANNED_SCHEMA.execute(PLAN_DOCUMENTS[0], context_value=context)
+    assert result.errors is None
+    assert sum(len(PLAN_PROPERTIES[e["id"]]) for es in PLAN_EVENTS.values() for e in es) > 2 * PLAN_PAGE
+    assert and_(exact("type", "event_property")) in seen  # read by type alone
+    assert not any("parent_id" in orjson.dumps(flt).decode() for flt in seen)  # and never per parent
+    unplanned, cold, _ = await _planned_and_not(GATEWAY_DOCUMENTS[3], None, _type_wide_properties)
+    assert cold == unplanned
+    assert [error[3] for error in cold[1]] == [{"code": "UPSTREAM_UNAVAILABLE"}]
 
 
 @pytest.mark.parametrize("document", TEST_DOCUMENTS)
@@ -554,6 +720,19 @@ def test_generated_documents_on_the_test_schema(document: str, yes: bool) -> Non
     async def check() -> None:
         ours, theirs = await _both(TEST_FAST, TEST_DEFAULT, document, {"yes": yes, "no": not yes}, _none)
         assert ours == theirs, document
+
+    _run(check)
+
+
+@GENERATED
+@given(document=documents(PLANNED_SCHEMA._schema), yes=st.booleans())
+def test_generated_documents_read_ahead_as_level_by_level(document: str, yes: bool) -> None:
+    _assume_valid(PLANNED_SCHEMA, document)
+
+    async def check() -> None:
+        unplanned, cold, remembered = await _planned_and_not(document, {"yes": yes, "no": not yes})
+        assert cold == unplanned, document
+        assert remembered == unplanned, document
 
     _run(check)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from events_gateway.upstream import STABLE_SORT, and_, exact, in_
+from events_gateway.upstream import STABLE_SORT, and_, exact, in_, sort
 
 from ..conftest import EmulatorFactory
 from .conftest import AdminFor, GatewayFor, Rest
@@ -36,11 +36,12 @@ def _count(data: dict[str, Any]) -> tuple[int, int, int]:
     return len(categories), len(events), len(properties)
 
 
-async def test_the_whole_tree_costs_one_round_per_level(
+async def test_level_by_level_the_whole_tree_costs_one_round_per_level(
     emulator_factory: EmulatorFactory, gateway_for: GatewayFor, admin_for: AdminFor
 ) -> None:
+    """Without reading ahead (test_planner.py), each level waits for its parents' ids, batched."""
     emulator = await emulator_factory(seed="scale", scale=(C, E, P), latency_ms=LATENCY_MS)
-    gateway = gateway_for(emulator)
+    gateway = gateway_for(emulator, plan_ahead=False)
     admin = admin_for(emulator)
     await admin.reset()
 
@@ -155,9 +156,11 @@ async def test_long_parent_lists_are_chunked_under_the_url_limit(
 
     def length(count: int) -> int:
         flt = and_(exact("type", "event"), in_("parent_id", ids[:count]))
-        return session.resources_url_length(filter=flt, sort=STABLE_SORT, page=99_999)
+        by_parent = sort("parent_id", "asc", STABLE_SORT)  # batched children come grouped by parent
+        return session.resources_url_length(filter=flt, sort=by_parent, page=99_999)
 
-    gateway = gateway_for(emulator, max_url_bytes=length(2))  # two parent ids fit in a URL, three do not
+    # two parent ids fit in a URL, three do not (and the level is not read ahead by type alone)
+    gateway = gateway_for(emulator, max_url_bytes=length(2), plan_ahead=False)
     admin = admin_for(emulator)
     await admin.reset()
 

@@ -41,11 +41,16 @@ README_QUERY = (
     "{ eventCategories { nodes { id title events { nodes { id title "
     "properties { nodes { id title type } } } } } } }"
 )
+#: Page 1 of a level read ahead by type alone, asked for before its parents show whether they are all
+#: of their kind: one call more per level, whatever they show (docs/limits.md).
+AHEAD = 1
 #: 2 pages of 100 categories, 10,000 events in 200 pages, 1,000,000 properties in 100 chunks of 200 pages.
-README_COST = 2 + 200 + 20_000
+README_COST_LEVEL_BY_LEVEL = 2 + 200 + 20_000
+#: ... and events and properties read ahead.
+README_COST = README_COST_LEVEL_BY_LEVEL + 2 * AHEAD
 #: The query GraphiQL opens with (README): 10 categories, 100 events in 2 pages, 2,000 properties in 40.
 GRAPHIQL_DEMO_QUERY = DEMO_QUERY
-GRAPHIQL_DEMO_COST = 1 + 2 + 40
+GRAPHIQL_DEMO_COST = 1 + 2 + 40 + 2 * AHEAD
 
 # GraphiQL sends graphql-js's introspection query; graphql-core's with every option on is a superset of it.
 INTROSPECTION_QUERY = get_introspection_query(
@@ -475,13 +480,13 @@ async def test_cost_limit_passes_at_and_refuses_above() -> None:
 
 async def test_cost_reads_first_from_variables() -> None:
     query = "query($n: Int) { eventCategories(first: $n) { nodes { events(first: $n) { nodes { id } } } } }"
-    # 60 categories in 2 pages; 3,600 events in 72 pages
-    assert cost_of(query, {"n": 60}) == 74
-    await assert_passes(make_schema(max_cost=74), query, {"n": 60})
-    assert (await assert_refused(make_schema(max_cost=73), query, {"n": 60}))["cost"] == 74
+    # 60 categories in 2 pages; 3,600 events in 72 pages, read ahead
+    assert cost_of(query, {"n": 60}) == 74 + AHEAD
+    await assert_passes(make_schema(max_cost=75), query, {"n": 60})
+    assert (await assert_refused(make_schema(max_cost=74), query, {"n": 60}))["cost"] == 75
     # absent: the default first (100)
-    assert cost_of(query, {}) == 2 + 200
-    assert cost_of(query, {"n": 0}) == 1
+    assert cost_of(query, {}) == 2 + 200 + AHEAD
+    assert cost_of(query, {"n": 0}) == 1  # no category, so nothing to read ahead
 
 
 async def test_cost_honours_skip_and_include() -> None:
@@ -494,9 +499,9 @@ async def test_cost_honours_skip_and_include() -> None:
         }
     """
     assert cost_of(query, {"deep": False}) == 1
-    assert cost_of(query, {"deep": True}) == 1 + 20
+    assert cost_of(query, {"deep": True}) == 1 + 20 + AHEAD
     await assert_passes(make_schema(max_cost=1), query, {"deep": False})
-    assert (await assert_refused(make_schema(max_cost=1), query, {"deep": True}))["cost"] == 21
+    assert (await assert_refused(make_schema(max_cost=1), query, {"deep": True}))["cost"] == 22
 
 
 def test_cost_counts_through_fragments_and_inline_fragments() -> None:
@@ -505,7 +510,7 @@ def test_cost_counts_through_fragments_and_inline_fragments() -> None:
         fragment Root on Query { eventCategories(first: 10) { nodes { ... on EventCategory { ...Events } } } }
         fragment Events on EventCategory { events(first: 5) { nodes { id } } }
     """
-    assert cost_of(query) == 1 + 1
+    assert cost_of(query) == 1 + 1 + AHEAD
 
 
 def test_cost_merges_a_field_selected_twice_as_the_executor_does() -> None:
@@ -528,14 +533,14 @@ def test_root_list_after_a_cursor_may_straddle_a_page() -> None:
 def test_nested_lists_chunk_at_the_catalog_cap() -> None:
     query = "{ eventCategories(first: 40) { nodes { events(first: 30) { nodes { id } } } } }"
     # 1,200 events: 24 pages in one chunk; with a cap of 1,000, 33 parents (990 → 20 pages) + 7 (210 → 5)
-    assert cost_of(query) == 1 + 24
-    assert cost_of(query, catalog_cap=1_000) == 1 + 25
+    assert cost_of(query) == 1 + 24 + AHEAD
+    assert cost_of(query, catalog_cap=1_000) == 1 + 25 + AHEAD
 
 
 def test_per_parent_batching_costs_one_list_per_parent() -> None:
     query = "{ eventCategories(first: 40) { nodes { events(first: 30) { nodes { id } } } } }"
     assert cost_of(query, batching="per-parent") == 1 + 40
-    assert cost_of(README_QUERY, batching="per-parent") == README_COST
+    assert cost_of(README_QUERY, batching="per-parent") == README_COST_LEVEL_BY_LEVEL  # nothing read ahead
 
 
 def test_lookups_by_id_batch_per_type() -> None:
@@ -548,7 +553,26 @@ def test_back_references_cost_one_batched_call_per_level() -> None:
     query = "{ events(first: 100) { nodes { category { id } again: category { title } } } }"
     assert cost_of(query) == 2 + 1
     nested = "{ eventCategories(first: 2) { nodes { events(first: 2) { nodes { category { id } } } } } }"
-    assert cost_of(nested) == 1 + 1 + 1
+    assert cost_of(nested) == 1 + 1 + AHEAD + 1
+
+
+def test_levels_read_ahead_cost_their_page_1() -> None:
+    """Only below an unfiltered root list read from its start, one call per unfiltered level in a row."""
+    tree = "{ eventCategories%s { nodes { events%s { nodes { properties%s { nodes { id } } } } } } }"
+    level_by_level = cost_of(tree % ("", "", ""), plan_ahead=False)
+    assert level_by_level == README_COST_LEVEL_BY_LEVEL
+    assert cost_of(tree % ("", "", "")) == level_by_level + 2
+    assert cost_of(tree % ("", '(title: "a")', "")) == level_by_level  # a filtered level, nothing below
+    assert cost_of(tree % ("", "", '(title: "a")')) == level_by_level + 1
+    assert cost_of(tree % ('(title: "a")', "", "")) == level_by_level  # not every category
+    assert cost_of(tree % ('(after: "b2Zmc2V0OjA=")', "", "")) == level_by_level + 1  # straddles a page
+    assert cost_of(tree % ("", '(after: "b2Zmc2V0OjA=")', "")) == level_by_level + 1
+    assert cost_of(tree % ("", "", ""), batching="per-parent") == README_COST_LEVEL_BY_LEVEL
+    events = "{ events(filter: {}) { nodes { properties { nodes { id } } } } }"
+    unplanned = cost_of(events, plan_ahead=False)
+    assert unplanned is not None
+    assert cost_of(events) == unplanned + 1
+    assert cost_of('{ events(filter: {title: "a"}) { nodes { properties { nodes { id } } } } }') == 2 + 200
 
 
 def test_nested_list_under_a_lookup_has_one_parent() -> None:

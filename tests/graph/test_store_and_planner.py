@@ -9,9 +9,11 @@ from typing import Any
 
 from events_gateway.graph.list_inputs import ListFilter
 from events_gateway.graph.lists import FILTERS, UNFILTERED, ListSpec, OrderKey
-from events_gateway.graph.planner import Planner
+from events_gateway.graph.pagination import Window
+from events_gateway.graph.planner import Depth, Planner, depths_of
+from events_gateway.graph.selection import NestedList
 from events_gateway.graph.store import RequestStore
-from events_gateway.upstream import CATEGORY, EVENT, and_, contains, exact, gt, in_, lt, sort
+from events_gateway.upstream import CATEGORY, EVENT, EVENT_PROPERTY, and_, contains, exact, gt, in_, lt, sort
 
 CATEGORY_ID = "00000000-0000-4000-8000-00000000000c"
 OTHER_ID = "00000000-0000-4000-8000-00000000000d"
@@ -164,3 +166,26 @@ def test_every_filter_of_the_table_is_a_spec_field_and_an_input_field() -> None:
     assert names | {"order"} == set(ListSpec.__dataclass_fields__)
     inputs = {field.python_name for field in ListFilter.__strawberry_definition__.fields}  # type: ignore[attr-defined]
     assert inputs == names
+
+
+def _events(
+    first: int, offset: int = 0, *, filtered: bool = False, below: tuple[NestedList, ...] = ()
+) -> NestedList:
+    return NestedList(EVENT, filtered, Window(offset, first), below)
+
+
+def _properties(first: int = 100, offset: int = 0, *, filtered: bool = False) -> NestedList:
+    return NestedList(EVENT_PROPERTY, filtered, Window(offset, first), ())
+
+
+def test_the_levels_read_ahead_are_the_unfiltered_ones_in_a_row() -> None:
+    assert depths_of([_events(10, below=(_properties(),))]) == [Depth(EVENT, 10), Depth(EVENT_PROPERTY, None)]
+    assert depths_of([_events(10)]) == [Depth(EVENT, None)]
+    # the widest window from the first child that leads further down sets the reach
+    aliases = [_events(3, below=(_properties(),)), _events(50), _events(20, below=(_properties(),))]
+    assert depths_of(aliases) == [Depth(EVENT, 20), Depth(EVENT_PROPERTY, None)]
+    # a window past the first child leaves grandchildren out; a filtered level is no complete set
+    assert depths_of([_events(10, 1, below=(_properties(),))]) == [Depth(EVENT, None)]
+    assert depths_of([_events(10, filtered=True, below=(_properties(),))]) == []
+    assert depths_of([_events(10, below=(_properties(filtered=True),))]) == [Depth(EVENT, None)]
+    assert depths_of([NestedList(EVENT, False, None, (_properties(),))]) == []  # invalid arguments

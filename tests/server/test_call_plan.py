@@ -65,7 +65,8 @@ async def test_the_plan_matches_what_the_upstream_served(
     api_headers: dict[str, str],
     emulator_admin: EmulatorAdmin,
 ) -> None:
-    gateway = await gateway_factory(upstream_plan="on")
+    # Level by level (reading ahead takes fewer rounds: tests/graph/test_planner.py), so each level waits.
+    gateway = await gateway_factory(upstream_plan="on", plan_ahead=False)
     await emulator_admin.reset()
     response = await http.post(
         f"{gateway}/graphql", json={"query": DEMO_QUERY}, headers={**api_headers, PLAN_HEADER: "1"}

@@ -27,6 +27,7 @@ from events_gateway.upstream import (
     UpstreamClient,
     UpstreamSession,
     UpstreamSettings,
+    UpstreamUnavailable,
     and_,
     exact,
     in_,
@@ -175,6 +176,41 @@ async def test_a_window_fetches_only_the_pages_that_cover_it(paged: Paged) -> No
     assert (await paged.cost())[0] == 2  # the size is known now: pages 3 and 4 alone
 
 
+async def test_a_window_with_a_remembered_size_asks_for_every_page_at_once(paged: Paged) -> None:
+    every = await paged.events()
+    pager = paged.pager()
+    await pager.window(pager.catalog_pages(EVENT_FILTER), 0, 1)  # learn the page size
+    await paged.admin.reset()
+
+    found, total = await pager.window(pager.catalog_pages(EVENT_FILTER), 5, 30, expected=EVENTS)
+
+    assert (_ids(found), total) == (every[5:35], EVENTS)
+    assert await paged.cost() == (4, 1)  # pages 1 to 4 together
+    for remembered in (25, 500):  # out of date, smaller or larger: the pages' count decides
+        await paged.admin.reset()
+        found, total = await pager.window(pager.catalog_pages(EVENT_FILTER), 5, 30, expected=remembered)
+        assert (_ids(found), total) == (every[5:35], EVENTS)
+        # too small: pages 1 to 3, then page 4; too large: pages 1 to 4 still cover the window
+        assert await paged.cost() == ((4, 2) if remembered < EVENTS else (4, 1))
+
+
+async def test_the_first_pages_and_the_rest_read_a_list_in_two_steps(paged: Paged) -> None:
+    every = await paged.events()
+    pager = paged.pager()
+    fetch = pager.catalog_pages(EVENT_FILTER)
+    await paged.admin.reset()
+
+    pages = await pager.first_pages(fetch, None)
+    assert list(pages) == [1]
+    first = pages[1]
+    assert first is not None
+    assert first.count == EVENTS  # the caller decides on the count before reading on
+    assert _ids(await pager.rest(fetch, pages)) == every
+    assert await paged.cost() == (EVENTS // PAGE_SIZE, 2)
+    assert await pager.first_pages(fetch, 0) == {}
+    assert await pager.rest(fetch, {}) == []
+
+
 async def test_a_window_past_the_end_is_empty_and_still_counts_the_list(paged: Paged) -> None:
     pager = paged.pager()
     found, total = await pager.window(pager.catalog_pages(EVENT_FILTER), 100, 10)
@@ -239,3 +275,31 @@ async def test_a_list_without_totals_is_followed_by_its_next_links(
         assert len(seen) == 3
     finally:
         await client.aclose()
+
+
+@pytest.mark.parametrize("expected", [EVENTS, None, EVENTS + 3 * PAGE_SIZE], ids=["known", "unknown", "high"])
+async def test_a_failed_page_keeps_its_place_and_the_other_pages_are_read(
+    paged: Paged, expected: int | None
+) -> None:
+    every = await paged.events()
+    rules = [{"route": "GET /resource/catalog", "params": {"page": str(page)}} for page in (3, 8)]
+    # page 3 of 6, and page 8, past the end: asked for only when a count too high plans it, then dropped
+    await paged.admin.configure(fault_rules=rules)
+
+    parts = await paged.pager().catalog_parts(EVENT_FILTER, expected)
+
+    assert [part if isinstance(part, Exception) else _ids(part) for part in parts[:2] + parts[3:]] == [
+        every[n * PAGE_SIZE : (n + 1) * PAGE_SIZE] for n in (0, 1, 3, 4, 5)
+    ]
+    assert isinstance(parts[2], UpstreamUnavailable)
+    with pytest.raises(UpstreamUnavailable):
+        await paged.pager().catalog(EVENT_FILTER, expected)  # the whole list: the failure is raised
+
+
+async def test_when_no_page_comes_one_failure_stands_for_the_list(paged: Paged) -> None:
+    await paged.admin.configure(fault_rules=[{"route": "GET /resource/catalog", "params": {"page": "1"}}])
+
+    parts = await paged.pager().catalog_parts(EVENT_FILTER, None)
+
+    assert len(parts) == 1
+    assert isinstance(parts[0], UpstreamUnavailable)

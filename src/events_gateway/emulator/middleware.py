@@ -97,11 +97,12 @@ async def latency_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 @web.middleware
 async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answers a drawn share of API requests with a fault, decided before anything reads or writes data."""
+    """Answers the API requests a fault rule names, and a drawn share of the others, with a fault, decided
+    before anything reads or writes data."""
     if not _is_api(request):
         return await handler(request)
     state = request.app[STATE]
-    kind = state.draw_fault()
+    kind = state.ruled_fault(route_label(request), request.query) or state.draw_fault()
     if kind is None:
         return await handler(request)
     if kind == "500":

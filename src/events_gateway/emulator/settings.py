@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 #: The key of the demo workspace. UUID-like, as Secoda's own keys are; printed by ``events-gateway emulator``.
 DEMO_API_KEY = "d736dd50-5d06-4c1e-9a3b-2f6e8c0d4a17"
@@ -42,6 +42,52 @@ class EmulatorSettingsError(ValueError):
     """A setting has a value the emulator cannot run with; the message names the setting."""
 
 
+@dataclass(frozen=True, slots=True)
+class FaultRule:
+    """Every ``/api/v1`` request to one route whose query holds some parameters is answered with a fault:
+    a deterministic failure of exactly one call, e.g. one page of a batched list.
+
+    Attributes:
+        route: the route label, as ``/_emulator/stats`` names it (``GET /resource/catalog``).
+        params: query parameters the request must carry with exactly these values (``{"page": "3"}``).
+        fault: the kind answered, one of :data:`FAULT_KINDS`.
+
+    Example, through the test aids: ``PATCH /_emulator/config`` with
+    ``{"fault_rules": [{"route": "GET /resource/catalog", "params": {"page": "3"}, "fault": "500"}]}``.
+    """
+
+    route: str
+    params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    fault: str = "500"
+
+    @classmethod
+    def of(cls, value: Any) -> FaultRule:
+        """A rule from itself or from its JSON form; ``EmulatorSettingsError`` saying what is wrong."""
+        if isinstance(value, FaultRule):
+            return value
+        if not isinstance(value, Mapping) or set(value) - {"route", "params", "fault"}:
+            raise EmulatorSettingsError(
+                'fault_rules must be objects with "route", and optionally "params" and "fault"'
+            )
+        route, params, fault = value.get("route"), value.get("params", {}), value.get("fault", "500")
+        if not isinstance(route, str) or not route:
+            raise EmulatorSettingsError('a fault rule needs a "route", e.g. "GET /resource/catalog"')
+        if not isinstance(params, Mapping) or not all(
+            isinstance(name, str) and isinstance(text, str) for name, text in params.items()
+        ):
+            raise EmulatorSettingsError('a fault rule\'s "params" maps parameter names to string values')
+        if fault not in FAULT_KINDS:
+            raise EmulatorSettingsError(f"a fault rule's fault must be one of {', '.join(FAULT_KINDS)}")
+        return cls(route, MappingProxyType(dict(params)), fault)
+
+    def matches(self, route: str, query: Mapping[str, str]) -> bool:
+        return route == self.route and all(query.get(name) == text for name, text in self.params.items())
+
+    def view(self) -> dict[str, Any]:
+        """The rule in its JSON form."""
+        return {"route": self.route, "params": dict(self.params), "fault": self.fault}
+
+
 def _default_keys() -> Mapping[str, str]:
     return MappingProxyType({DEMO_API_KEY: DEMO_WORKSPACE})
 
@@ -65,6 +111,7 @@ class EmulatorSettings:
         faults: kinds drawn from when a fault is injected (subset of :data:`FAULT_KINDS`).
         fault_seed: seeds the fault draw, so a run's faults repeat exactly.
         stall_seconds: how long a ``stall`` fault waits before answering 504.
+        fault_rules: requests always answered with a fault (:class:`FaultRule`), whatever ``fault_rate``.
     """
 
     api_keys: Mapping[str, str] = field(default_factory=_default_keys, repr=False)
@@ -81,6 +128,7 @@ class EmulatorSettings:
     faults: tuple[str, ...] = DEFAULT_FAULTS
     fault_seed: int = 0
     stall_seconds: float = DEFAULT_STALL_SECONDS
+    fault_rules: tuple[FaultRule, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.api_keys:
@@ -119,3 +167,6 @@ class EmulatorSettings:
             raise EmulatorSettingsError("faults must name at least one kind when fault_rate is above 0")
         if not self.stall_seconds >= 0:
             raise EmulatorSettingsError("stall_seconds must be non-negative")
+        if isinstance(self.fault_rules, str | Mapping):
+            raise EmulatorSettingsError("fault_rules must be a list of rules")
+        object.__setattr__(self, "fault_rules", tuple(FaultRule.of(rule) for rule in self.fault_rules))

@@ -11,10 +11,11 @@ import bisect
 import math
 import random
 from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from .settings import EmulatorSettings, EmulatorSettingsError
+from .settings import EmulatorSettings, EmulatorSettingsError, FaultRule
 
 #: The config keys ``PATCH /_emulator/config`` may change.
 RUNTIME_KEYS = (
@@ -26,6 +27,7 @@ RUNTIME_KEYS = (
     "write_limit",
     "page_size",
     "catalog_cap",
+    "fault_rules",
 )
 #: At most this many calls are kept for ``/_emulator/stats``; older ones drop off (counts stay exact).
 MAX_RECORDED_CALLS = 100_000
@@ -106,6 +108,13 @@ class EmulatorState:
         #: Set when the server shuts down, so stalled answers end at once.
         self.closing = asyncio.Event()
 
+    def ruled_fault(self, route: str, query: Mapping[str, str]) -> str | None:
+        """The fault a rule answers this request with, or ``None``; a ruled request draws nothing."""
+        for rule in self.config.fault_rules:
+            if rule.matches(route, query):
+                return rule.fault
+        return None
+
     def draw_fault(self) -> str | None:
         """The kind of fault to inject into the next request, or ``None``; repeatable for a given seed."""
         rate = self.config.fault_rate
@@ -138,4 +147,6 @@ class EmulatorState:
 
 
 def _jsonable(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+    if isinstance(value, tuple):
+        return [_jsonable(item) for item in value]
+    return value.view() if isinstance(value, FaultRule) else value

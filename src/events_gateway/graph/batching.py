@@ -6,6 +6,13 @@ Both strategies answer the same three questions: these objects by id, these pare
 of a top-level list. Each failure stays with the keys it concerns: a failed chunk fails only its ids or
 its parents, as an ``Exception`` in their place, and the loaders hand it to those keys alone.
 
+The catalog strategy narrows a failure further, to the keys one failed page could hold (``_sort_out``):
+it asks for batched children sorted by parent (then in the list's own order) and for lookups sorted by
+id, so that the pages that came bound what a failed one held. Those keys alone are asked again through
+the per-parent routes when the upstream could not answer (``UpstreamUnreachable``), before their failure
+is handed on; every other key's answer is whole. The budget (``cost.py``) counts the calls planned; these
+are extra calls made only on a failure.
+
 Filters and order: the catalog strategy sends a list's whole ``ListSpec`` as one List Resources filter and
 sort. The per-parent routes take a title (and the children's routes an integration) alone, so the
 per-parent strategy asks its route for what it takes and finishes the rest locally (``ListSpec.arrange``):
@@ -15,8 +22,8 @@ a children list is read whole anyway; a top-level list then is read whole too be
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Final, Protocol, TypeVar
 
 from ..settings import Settings
 from ..upstream import (
@@ -30,14 +37,20 @@ from ..upstream import (
     Pager,
     PagingLimits,
     Resource,
+    Sort,
     UpstreamSession,
+    UpstreamUnreachable,
     exact,
     in_,
+    sort,
 )
-from .lists import ListQuery
+from .lists import ListQuery, ListSpec
 from .planner import ChildBatch
 
 T = TypeVar("T")
+
+#: Lookups by id come in id order, so the ids a failed page could hold are known (``_sort_out``).
+_BY_ID: Final = sort("id", "asc")
 
 
 class Batching(Protocol):
@@ -46,6 +59,12 @@ class Batching(Protocol):
     @property
     def pager(self) -> Pager:
         """The paging engine it fetches with (over one caller's session)."""
+        ...
+
+    @property
+    def reads_by_type(self) -> bool:
+        """Whether a level may be read by type alone, through ``list_pages`` of its kind, and grouped by
+        parent (the planner's reads ahead): the same children, in the same order, as ``children``."""
         ...
 
     async def by_ids(self, ids: Sequence[str]) -> list[Resource | Exception | None]:
@@ -60,8 +79,17 @@ class Batching(Protocol):
         """Page ``n`` of a top-level list as the strategy's route gives it."""
         ...
 
-    async def window(self, query: ListQuery, offset: int, first: int) -> tuple[list[Resource], int]:
-        """The resources ``[offset, offset + first)`` of a top-level list, and the list's total."""
+    async def window(
+        self,
+        query: ListQuery,
+        offset: int,
+        first: int,
+        *,
+        watch: Callable[[PageFetcher], PageFetcher] | None = None,
+        expected: int | None = None,
+    ) -> tuple[list[Resource], int]:
+        """The resources ``[offset, offset + first)`` of a top-level list, and the list's total; ``watch``
+        lets the planner see each page as it lands, ``expected`` is the list's remembered size."""
         ...
 
 
@@ -93,6 +121,10 @@ class PerParentBatching:
     upstream documents, no catalog needed."""
 
     __slots__ = ("_session", "pager")
+
+    #: Kept to one list per parent: the fallback for an upstream whose catalog cannot serve reads
+    #: nothing else, nothing ahead.
+    reads_by_type = False
 
     def __init__(self, pager: Pager) -> None:
         self.pager = pager
@@ -137,9 +169,18 @@ class PerParentBatching:
         lister = session.list_events if query.kind == EVENT else session.list_event_properties
         return lambda page: lister(parent_id=query.parent_id, page=page, **filters)
 
-    async def window(self, query: ListQuery, offset: int, first: int) -> tuple[list[Resource], int]:
+    async def window(
+        self,
+        query: ListQuery,
+        offset: int,
+        first: int,
+        *,
+        watch: Callable[[PageFetcher], PageFetcher] | None = None,
+        expected: int | None = None,
+    ) -> tuple[list[Resource], int]:
         if query.spec.route_serves(query.kind):
-            return await self.pager.window(self.list_pages(query), offset, first)
+            fetch = self.list_pages(query)
+            return await self.pager.window(watch(fetch) if watch else fetch, offset, first, expected=expected)
         # The route cannot filter or order this list: read it whole, then finish and cut it here.
         members = query.spec.arrange(await self.pager.every(self.list_pages(query), None))
         return members[offset : offset + first], len(members)
@@ -151,68 +192,92 @@ class CatalogBatching:
 
     __slots__ = ("_fallback", "pager")
 
+    #: ``type = kind`` in the same stable order holds each parent's children as ``children`` reads them.
+    reads_by_type = True
+
     def __init__(self, pager: Pager, fallback: PerParentBatching) -> None:
         self.pager = pager
-        #: For the one parent with more children than the catalog serves.
+        #: For a parent with more children than the catalog serves, and for the keys of a failed page.
         self._fallback = fallback
 
     async def by_ids(self, ids: Sequence[str]) -> list[Resource | Exception | None]:
-        pager = self.pager
-        chunks = pager.chunks(ids, lambda chunk: in_("id", chunk), bound=lambda _: 1)
-        batches = await _settle([pager.catalog(in_("id", chunk), len(chunk)) for chunk in chunks])
-        by_id: dict[str, Resource | Exception] = {}
-        for chunk, batch in zip(chunks, batches, strict=True):
-            if isinstance(batch, Exception):  # only this chunk's lookups fail
-                by_id.update(dict.fromkeys(chunk, batch))
-                continue
-            for resource in batch:
-                by_id[resource["id"]] = resource
+        chunks = self.pager.chunks(ids, lambda chunk: in_("id", chunk), bound=lambda _: 1, sort=_BY_ID)
+        outcomes = await _settle([self._ids(chunk) for chunk in chunks])
+        by_id: dict[str, Resource | Exception | None] = {}
+        for chunk, outcome in zip(chunks, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # only this chunk's lookups fail
+                by_id.update(dict.fromkeys(chunk, outcome))
+            else:
+                by_id.update(outcome)
         return [by_id.get(resource_id) for resource_id in ids]
+
+    async def _ids(self, ids: list[str]) -> dict[str, Resource | Exception | None]:
+        """One chunk of lookups; the ids a failed page could hold are asked again one by one."""
+        parts = await self.pager.catalog_parts(in_("id", ids), len(ids), sort=_BY_ID)
+        found, held = _sort_out(ids, parts, key_of=_id_of, spans_pages=False)
+        by_id: dict[str, Resource | Exception | None] = {
+            resource_id: resources[0] if resources else None for resource_id, resources in found.items()
+        }
+        by_id.update(held)
+        again = [resource_id for resource_id, failure in held.items() if _worth_asking_again(failure)]
+        if again:
+            by_id.update(zip(again, await self._fallback.by_ids(again), strict=True))
+        return by_id
 
     async def children(self, batch: ChildBatch) -> list[list[Resource] | Exception]:
         chunks = self.pager.chunks(
             batch.parents,
             lambda chunk: self._filter(batch, chunk),
             bound=batch.bound,
-            sort=batch.spec.catalog_sort(),
+            sort=_by_parent(batch.spec),
         )
         outcomes = await _settle([self._chunk(batch, chunk) for chunk in chunks])
         found: dict[str, list[Resource] | Exception] = {}
         for chunk, outcome in zip(chunks, outcomes, strict=True):
             if isinstance(outcome, Exception):  # only this chunk's parents fail; the others still answer
-                # (the place to narrow a failure further: retry these parents one by one, per parent)
                 found.update(dict.fromkeys(chunk, outcome))
-                continue
-            lists: dict[str, list[Resource]] = {parent_id: [] for parent_id in chunk}
-            for resource in outcome:
-                parent = resource.get("parent")
-                children = lists.get(parent) if isinstance(parent, str) else None
-                if children is not None:
-                    children.append(resource)
-            found.update(lists)
+            else:
+                found.update(outcome)
         return [found[parent_id] for parent_id in batch.parents]
 
     @staticmethod
     def _filter(batch: ChildBatch, parents: list[str]) -> Filter:
         return batch.spec.catalog_filter(exact("type", batch.kind), in_("parent_id", parents))
 
-    async def _chunk(self, batch: ChildBatch, parents: list[str]) -> list[Resource]:
-        """The children of one chunk of parents; a chunk over the cap is halved until it fits."""
+    async def _chunk(self, batch: ChildBatch, parents: list[str]) -> dict[str, list[Resource] | Exception]:
+        """Each parent's children in one chunk; a chunk over the cap is halved until it fits."""
         try:
-            return await self.pager.catalog(
+            parts = await self.pager.catalog_parts(
                 self._filter(batch, parents),
                 batch.expected(parents),
-                sort=batch.spec.catalog_sort(),
+                sort=_by_parent(batch.spec),
                 batch_size=len(parents),
             )
         except CapReached:
             if len(parents) == 1:  # more children than the catalog serves: the per-parent route has no cap
-                return await self._fallback.children_of(batch, parents[0])
+                return await self._per_parent(batch, parents)
             half = len(parents) // 2
-            parts = await asyncio.gather(
+            first, second = await asyncio.gather(
                 self._chunk(batch, parents[:half]), self._chunk(batch, parents[half:])
             )
-            return [resource for part in parts for resource in part]
+            return {**first, **second}
+        found, held = _sort_out(parents, parts, key_of=_parent_of, spans_pages=True)
+        lists: dict[str, list[Resource] | Exception] = dict(found)
+        for parent_id in [parent_id for parent_id in held if batch.bound(parent_id) == 0]:
+            del held[parent_id]  # no child at all (its count says so): on no page, failed or not
+            lists[parent_id] = []
+        again = [parent_id for parent_id, failure in held.items() if _worth_asking_again(failure)]
+        lists.update(held)
+        if again:
+            lists.update(await self._per_parent(batch, again))
+        return lists
+
+    async def _per_parent(
+        self, batch: ChildBatch, parents: list[str]
+    ) -> dict[str, list[Resource] | Exception]:
+        """These parents' children through their own routes, each failure its own."""
+        outcomes = await _settle([self._fallback.children_of(batch, parent_id) for parent_id in parents])
+        return dict(zip(parents, outcomes, strict=True))
 
     def list_pages(self, query: ListQuery) -> PageFetcher:
         scope = [exact("type", query.kind)]
@@ -220,5 +285,122 @@ class CatalogBatching:
             scope.append(exact("parent_id", query.parent_id))
         return self.pager.catalog_pages(query.spec.catalog_filter(*scope), query.spec.catalog_sort())
 
-    async def window(self, query: ListQuery, offset: int, first: int) -> tuple[list[Resource], int]:
-        return await self.pager.window(self.list_pages(query), offset, first)
+    async def window(
+        self,
+        query: ListQuery,
+        offset: int,
+        first: int,
+        *,
+        watch: Callable[[PageFetcher], PageFetcher] | None = None,
+        expected: int | None = None,
+    ) -> tuple[list[Resource], int]:
+        fetch = self.list_pages(query)
+        return await self.pager.window(watch(fetch) if watch else fetch, offset, first, expected=expected)
+
+
+def _by_parent(spec: ListSpec) -> Sort:
+    """Batched children grouped by parent, each parent's in the list's own order (then id), so the parents
+    a failed page could hold are known (``_sort_out``); the lists cut from it are the same either way."""
+    return sort("parent_id", "asc", spec.catalog_sort())
+
+
+def _parent_of(resource: Resource) -> object:
+    return resource.get("parent")
+
+
+def _id_of(resource: Resource) -> object:
+    return resource.get("id")
+
+
+def _worth_asking_again(failure: Exception) -> bool:
+    """A page the upstream could not answer (a 5xx, a cut or unreadable answer, a timeout) may come by
+    another route; a refusal (a bad filter, a key, a rate limit) would only be repeated."""
+    return isinstance(failure, UpstreamUnreachable)
+
+
+def _sort_out(
+    keys: Sequence[str],
+    parts: Sequence[list[Resource] | Exception],
+    *,
+    key_of: Callable[[Resource], object],
+    spans_pages: bool,
+) -> tuple[dict[str, list[Resource]], dict[str, Exception]]:
+    """Each key's results out of the pages ``parts`` of a list sorted by key, and the keys a failed page
+    could hold, with its failure: their results are not known whole.
+
+    A failed page holds keys from the last key of the pages before it to the first key of the pages after
+    it (the nearest that came, so a failed neighbour widens the range); the two ends themselves only when
+    one key's results can run on from one page into the next (``spans_pages``). A key seen in the pages
+    that came, other than at such an end, is whole, whatever the order. A key seen nowhere is placed by
+    its text: the upstream sorts ids as their lowercase hyphenated text (which is also the order of the
+    UUIDs' bytes). Where the pages that came are out of that order, no page's range is known, and every
+    key not known whole is held.
+    """
+    found: dict[str, list[Resource]] = {key: [] for key in keys}
+    failures = [part for part in parts if isinstance(part, Exception)]
+    # With a failure, the list as a run of keys, one per result, and of failed pages (``None``), in order.
+    run: list[str | None] = []
+    ordered = True
+    for part in parts:
+        if isinstance(part, Exception):
+            run.append(None)
+            continue
+        for resource in part:
+            key = key_of(resource)
+            if not isinstance(key, str):
+                ordered = False
+                continue
+            children = found.get(key)
+            if children is not None:
+                children.append(resource)
+            if failures:
+                run.append(key)
+    if not failures:
+        return found, {}
+    held: dict[str, Exception] = {}
+    if not ordered or not _ascending(key for key in run if key is not None):
+        for key in keys:
+            if spans_pages or not found[key]:
+                held.setdefault(key, failures[0])
+    else:
+        for (low, high), failure in zip(_ranges(run), failures, strict=True):
+            for key in keys:
+                if key in held:
+                    continue
+                if found[key]:
+                    if spans_pages and key in (low, high):
+                        held[key] = failure
+                elif (low is None or low < key) and (high is None or key < high):
+                    held[key] = failure
+    for key in held:
+        del found[key]
+    return found, held
+
+
+def _ascending(keys: Iterable[str]) -> bool:
+    previous = ""
+    for key in keys:
+        if key < previous:
+            return False
+        previous = key
+    return True
+
+
+def _ranges(run: list[str | None]) -> list[tuple[str | None, str | None]]:
+    """For each failed page (``None``) in ``run``, the last key before it and the first after it
+    (``None``: the list's start or end)."""
+    lows: list[str | None] = []
+    last: str | None = None
+    for key in run:
+        if key is None:
+            lows.append(last)
+        else:
+            last = key
+    highs: list[str | None] = []
+    following: str | None = None
+    for key in reversed(run):
+        if key is None:
+            highs.append(following)
+        else:
+            following = key
+    return list(zip(lows, reversed(highs), strict=True))

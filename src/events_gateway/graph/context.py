@@ -1,6 +1,7 @@
 """One context per GraphQL request: fresh loaders over the caller's upstream session, and the calls it cost.
 
-Nothing here outlives the request, so no caller can ever read another caller's data from a cache.
+Nothing here outlives the request but the list sizes the planner remembers for the caller's key alone
+(``UpstreamClient.list_counts``), so no caller can ever read another caller's data from a cache.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def make_context(
     """
     calls: list[UpstreamCall] = []
     session = client.session(api_key, observer=calls.append) if api_key else None
-    loaders = Loaders(session=session, settings=settings, loop=asyncio.get_running_loop())
+    counts = client.list_counts.for_key(api_key) if api_key and settings.plan_ahead else None
+    loaders = Loaders(session=session, settings=settings, loop=asyncio.get_running_loop(), counts=counts)
     return GraphContext(request_id=request_id, settings=settings, loaders=loaders, calls=calls)
 
 

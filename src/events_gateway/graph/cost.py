@@ -16,6 +16,12 @@ Fields are recognised by shape, not by name, so that a field added to the schema
 - a ``Mutation`` field costs one call plus what its selection predicts;
 - anything else (``edges``, ``node``, ``nodes``, ``pageInfo``, scalars, introspection) costs nothing.
 
+The planner's reads ahead (``planner.py``) are counted too: below an unfiltered root list read from its
+start, each level of unfiltered children it may read by type alone costs one call more (its page 1,
+asked for before the parents show whether they are a complete set). When they are, the type-wide read
+replaces the level's batched one, whose worst case is already counted; when they are not, that page is
+the one call the planner spent in vain.
+
 Example::
 
     model = CostModel.from_settings(settings)
@@ -55,6 +61,8 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 
 from ..settings import Batching, Settings
 from .list_inputs import reads_whole_list
+from .planner import depths_of
+from .selection import children_in, filtering
 
 __all__ = ["MAX_REPORTED_COST", "CostModel", "predict_cost"]
 
@@ -72,12 +80,14 @@ class CostModel:
         catalog_cap: results List Resources serves for one filter; more parents go to further chunks.
         default_first: the page a connection returns when ``first`` is absent.
         batching: ``catalog`` (one batched fetch per level) or ``per-parent`` (one list per parent).
+        plan_ahead: the planner reads levels ahead (``Settings.plan_ahead``, with ``catalog`` batching).
     """
 
     page_size: int
     catalog_cap: int
     default_first: int
     batching: Batching = "catalog"
+    plan_ahead: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CostModel:
@@ -86,6 +96,7 @@ class CostModel:
             catalog_cap=settings.catalog_cap,
             default_first=settings.default_first,
             batching=settings.batching,
+            plan_ahead=settings.plan_ahead and settings.batching == "catalog",
         )
 
     def pages(self, items: int) -> int:
@@ -210,6 +221,8 @@ class _Walk:
             first, after = self.window(arguments)
             if parent_type is self.query_root:
                 calls = self.model.root_list(first, after=after, whole=reads_whole_list(arguments))
+                if self.model.plan_ahead and first > 0 and not after and not filtering(arguments):
+                    calls += self.read_ahead(field_def.type, details)
                 items = first
             else:
                 calls = self.model.nested_list(parents, first)
@@ -246,6 +259,19 @@ class _Walk:
             return 1
         ids = self.arguments(field_def, node).get("ids")
         return len(ids) if isinstance(ids, list) else 1
+
+    def read_ahead(self, return_type: GraphQLOutputType, details: FieldDetailsList) -> int:
+        """The calls the planner may add below a root list: page 1 of each level it may read ahead."""
+        nested = children_in(
+            self.schema,
+            self.fragments,
+            self.variables,
+            self.operation,
+            get_named_type(return_type),
+            details,
+            default_first=self.model.default_first,
+        )
+        return len(depths_of(nested))
 
     def arguments(self, field_def: GraphQLField, node: FieldNode) -> dict[str, Any]:
         """The field's arguments as the executor will coerce them (none when they do not coerce)."""

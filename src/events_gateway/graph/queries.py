@@ -21,6 +21,7 @@ from .list_inputs import (
 )
 from .lists import ListQuery
 from .pagination import Connection, Window, make_connection
+from .selection import NestedList, selected_children
 from .types import Event, EventCategory, EventProperty, Info, Node
 
 T = TypeVar("T")
@@ -36,8 +37,16 @@ _BUILD: dict[str, Callable[[Resource], Node]] = {
 async def _list(
     info: Info, query: ListQuery, first: int | None, after: str | None, build: Callable[[Resource], T]
 ) -> Connection[T]:
-    window = Window.from_args(first, after, info.context.settings, tag=query.spec.cursor_tag)
-    resources, total = await info.context.loaders.list_window(query, window)
+    settings, loaders = info.context.settings, info.context.loaders
+    window = Window.from_args(first, after, settings, tag=query.spec.cursor_tag)
+    nested: tuple[NestedList, ...] = ()
+    if loaders.plans_ahead:
+        # What the operation selects below this list, so the planner can read it ahead; Strawberry's
+        # ``Info`` wraps graphql-core's, which holds the operation as the executor collects it.
+        nested = selected_children(
+            info._raw_info, default_first=settings.default_first, max_first=settings.max_first
+        )
+    resources, total = await loaders.list_window(query, window, nested)
     return make_connection(
         [build(resource) for resource in resources], offset=window.offset, total=total, tag=window.tag
     )

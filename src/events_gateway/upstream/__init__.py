@@ -25,6 +25,7 @@ from .client import (
     UpstreamSettings,
     is_base_url,
 )
+from .counts import KeyCounts, ListCounts
 from .errors import (
     BadRequest,
     Forbidden,
@@ -87,6 +88,8 @@ __all__ = [
     "Filter",
     "Forbidden",
     "Instrumentation",
+    "KeyCounts",
+    "ListCounts",
     "NotFound",
     "Page",
     "PageFetcher",

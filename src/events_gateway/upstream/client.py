@@ -53,6 +53,7 @@ from ._exceptions import (
 )
 from ._transport import default_transport
 from ._urls import UrlBuilder
+from .counts import ListCounts
 from .errors import Unauthenticated, UpstreamError, UpstreamMisuse, UpstreamUnavailable
 from .filters import Filter, Sort
 from .resilience import BreakerPolicy, CircuitBreaker, ResilientTransport, RetryPolicy, origin_of
@@ -202,6 +203,9 @@ class UpstreamClient:
         self._origin = origin_of(base)
         #: The upstream's page size as learned from its answers (``paging.Pager`` reads and teaches it).
         self.page_size_memo = PageSizeMemo()
+        #: List sizes remembered per caller key (digested), so a request can plan all of a list's pages
+        #: at once: ``list_counts.for_key(api_key)``.
+        self.list_counts = ListCounts()
         #: The upstream's circuit breaker (its ``state(origin)`` / ``add_listener`` feed metrics), or
         #: ``None`` when a transport was given: that one is used as is, wrappers included.
         self.breaker: CircuitBreaker | None = None
