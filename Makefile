@@ -11,6 +11,7 @@ ASSETS := web/node_modules/.installed
 PACKAGED_ASSETS := src/events_gateway/server/assets
 DIST ?= dist
 CLIENTS := clients/node_modules/.installed
+LIVE_CLIENT := clients/live/node_modules/.installed
 
 .PHONY: run test setup browser redis lint typecheck pytest bench dist screenshot clean
 
@@ -19,7 +20,7 @@ run: setup
 
 test: setup browser redis lint typecheck pytest
 
-setup: $(STAMP) $(ASSETS) $(CLIENTS)
+setup: $(STAMP) $(ASSETS) $(CLIENTS) $(LIVE_CLIENT)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,11 @@ $(ASSETS): web/package.json web/package-lock.json
 # The JavaScript clients the tests drive (code generator, Relay, Apollo Client), pinned by the lockfile.
 $(CLIENTS): clients/package.json clients/package-lock.json
 	npm ci --silent --prefix clients --no-audit --no-fund
+	touch $@
+
+# Apollo Client over graphql-ws, which the live-query tests drive against a running gateway.
+$(LIVE_CLIENT): clients/live/package.json clients/live/package-lock.json
+	npm ci --silent --prefix clients/live --no-audit --no-fund
 	touch $@
 
 # The browser test needs Debian's Chromium and its driver; install them when they are missing.
@@ -75,4 +81,4 @@ screenshot: setup browser
 		tests/server/test_graphiql_browser.py -k test_the_panel_draws_one_bar_per_upstream_call
 
 clean:
-	rm -rf $(VENV) web/node_modules clients/node_modules $(PACKAGED_ASSETS) build dist .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) web/node_modules clients/node_modules clients/live/node_modules $(PACKAGED_ASSETS) build dist .mypy_cache .pytest_cache .ruff_cache .import_linter_cache

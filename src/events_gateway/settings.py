@@ -79,6 +79,20 @@ DEFAULT_GRAPHIQL_ASSETS = (
 #: Automatic persisted queries kept in memory: most documents, and most UTF-8 bytes of them (16 MiB).
 DEFAULT_PERSISTED_QUERIES_MAX_ENTRIES = 10_000
 DEFAULT_PERSISTED_QUERIES_MAX_BYTES = 16 * 1024 * 1024
+#: Live queries (docs/live.md). Seconds between two polls of one live query: each distinct query (key,
+#: document, variables) polls once per interval however many subscribe, and the gateway's own writes
+#: re-run it at once, so the interval only bounds how late an edit made elsewhere (Secoda's UI) shows.
+#: The demo tree costs 23 upstream calls, so 5 s is about 4.6 GETs a second per distinct query: far from
+#: the 30-per-minute budget that only writes are documented to have.
+DEFAULT_LIVE_INTERVAL = 5.0
+#: Subscriptions on one WebSocket, and held by one key across the process (each tab of a team's
+#: dashboard is one; a hundred open views of one workspace must fit).
+DEFAULT_LIVE_MAX_PER_CONNECTION = 100
+DEFAULT_LIVE_MAX_PER_KEY = 500
+#: Seconds a WebSocket may stay open without ``connection_init``; seconds between keep-alive pings
+#: (WebSocket ``ping`` messages, SSE comments) that keep idle proxies from closing a quiet stream.
+DEFAULT_LIVE_INIT_TIMEOUT = 10.0
+DEFAULT_LIVE_KEEPALIVE = 15.0
 DEFAULT_LOG_FORMAT: Literal["json", "text"] = "json"
 DEFAULT_LOG_LEVEL = "INFO"
 #: ``auto``: callers may ask for the upstream call plan only when ``serve`` runs the embedded emulator.
@@ -97,6 +111,8 @@ _POSITIVE_INTEGERS = (
     "max_connections",
     "max_url_bytes",
     "catalog_cap",
+    "live_max_per_connection",
+    "live_max_per_key",
     "page_size_hint",
     "max_first",
     "max_depth",
@@ -111,7 +127,14 @@ _POSITIVE_INTEGERS = (
     "max_batch",
     "cache_max_bytes",
 )
-_POSITIVE_NUMBERS = ("upstream_timeout", "connect_timeout", "request_deadline")
+_POSITIVE_NUMBERS = (
+    "upstream_timeout",
+    "connect_timeout",
+    "request_deadline",
+    "live_interval",
+    "live_init_timeout",
+    "live_keepalive",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +172,12 @@ class Settings:
         persisted_queries: accept Apollo's automatic persisted queries (``extensions.persistedQuery``).
         persisted_queries_max_entries, persisted_queries_max_bytes: bounds of the in-memory store of
             persisted queries; the least recently used are dropped first.
+        live_interval: seconds between two polls of one live query (a subscription); the gateway's own
+            writes re-run the live queries they change at once.
+        live_max_per_connection, live_max_per_key: subscriptions one WebSocket may carry, and one API
+            key may hold across the process.
+        live_init_timeout: seconds a WebSocket may wait before its ``connection_init``.
+        live_keepalive: seconds between keep-alive pings on WebSocket and SSE streams.
         metrics: serve Prometheus metrics on ``GET /metrics``.
         log_format: ``json`` (one object per line, for log shippers) or ``text`` (for a terminal).
         log_level: the lowest level ``serve`` logs (``DEBUG`` … ``CRITICAL``).
@@ -203,6 +232,11 @@ class Settings:
     persisted_queries: bool = True
     persisted_queries_max_entries: int = DEFAULT_PERSISTED_QUERIES_MAX_ENTRIES
     persisted_queries_max_bytes: int = DEFAULT_PERSISTED_QUERIES_MAX_BYTES
+    live_interval: float = DEFAULT_LIVE_INTERVAL
+    live_max_per_connection: int = DEFAULT_LIVE_MAX_PER_CONNECTION
+    live_max_per_key: int = DEFAULT_LIVE_MAX_PER_KEY
+    live_init_timeout: float = DEFAULT_LIVE_INIT_TIMEOUT
+    live_keepalive: float = DEFAULT_LIVE_KEEPALIVE
     metrics: bool = True
     log_format: LogFormat = DEFAULT_LOG_FORMAT
     log_level: str = DEFAULT_LOG_LEVEL
@@ -337,6 +371,11 @@ ENVIRONMENT: tuple[Variable, ...] = (
     Variable("EVENTS_GATEWAY_PERSISTED_QUERIES", "persisted_queries", BOOLEAN),
     Variable("EVENTS_GATEWAY_PERSISTED_QUERIES_MAX_ENTRIES", "persisted_queries_max_entries", INTEGER),
     Variable("EVENTS_GATEWAY_PERSISTED_QUERIES_MAX_BYTES", "persisted_queries_max_bytes", INTEGER),
+    Variable("EVENTS_GATEWAY_LIVE_INTERVAL", "live_interval", NUMBER),
+    Variable("EVENTS_GATEWAY_LIVE_MAX_PER_CONNECTION", "live_max_per_connection", INTEGER),
+    Variable("EVENTS_GATEWAY_LIVE_MAX_PER_KEY", "live_max_per_key", INTEGER),
+    Variable("EVENTS_GATEWAY_LIVE_INIT_TIMEOUT", "live_init_timeout", NUMBER),
+    Variable("EVENTS_GATEWAY_LIVE_KEEPALIVE", "live_keepalive", NUMBER),
     Variable("EVENTS_GATEWAY_METRICS", "metrics", BOOLEAN),
     Variable("EVENTS_GATEWAY_LOG_FORMAT", "log_format", TEXT),
     Variable("EVENTS_GATEWAY_LOG_LEVEL", "log_level", TEXT),

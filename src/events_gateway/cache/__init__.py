@@ -13,10 +13,11 @@ It imports nothing from ``graph`` or ``server``; the upstream fetch engine and t
 ``RedisLink`` is the one Redis client of a process (the persisted-query store shares it).
 """
 
+from .broadcast import Broadcast
 from .cache import Cache, CacheResult, CacheStatus, Fetch
 from .config import DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_STALE, DEFAULT_CACHE_TTL, CacheConfig
-from .generations import EPOCH, WORLD
-from .keys import KeyHash, KeyHasher, canonical_request
+from .generations import EPOCH, WORLD, exchange_secret
+from .keys import KeyHash, KeyHasher, canonical_request, new_secret
 from .link import RedisLink
 from .memory import Entry, MemoryTier
 from .observer import CacheCounts, CacheObserver, NullObserver
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_CACHE_TTL",
     "EPOCH",
     "WORLD",
+    "Broadcast",
     "Cache",
     "CacheConfig",
     "CacheCounts",
@@ -44,4 +46,6 @@ __all__ = [
     "RedisLink",
     "Scope",
     "canonical_request",
+    "exchange_secret",
+    "new_secret",
 ]

@@ -55,8 +55,12 @@ class Broadcast:
         on_message: Callable[[bytes], None],
         on_gap: Callable[[], None],
         on_tick: Callable[[], Awaitable[None]],
+        name: str = "cache invalidations",
+        lost: str = "the cache bypasses until it is back",
     ) -> None:
         self.channel = channel
+        self._name = name
+        self._lost = lost
         self._link = link
         self._on_message = on_message
         self._on_gap = on_gap
@@ -122,7 +126,7 @@ class Broadcast:
                 kind = message["type"]
                 if kind == "subscribe":
                     self._subscribed.set()
-                    logger.info("cache invalidations: subscribed")
+                    logger.info("%s: subscribed", self._name)
                 elif kind == "message" and self.subscribed:
                     self._on_message(message["data"])
             if now - pinged >= PING_INTERVAL:
@@ -147,7 +151,7 @@ class Broadcast:
             return False
         self._subscribed.clear()
         if not self._closing:
-            logger.warning("cache invalidations: subscription lost; the cache bypasses until it is back")
+            logger.warning("%s: subscription lost; %s", self._name, self._lost)
         self._on_gap()
         return True
 

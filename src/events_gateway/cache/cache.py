@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from .broadcast import Broadcast
 from .config import CacheConfig
-from .generations import EPOCH, SECRET_TTL, Generations
+from .generations import EPOCH, Generations, exchange_secret
 from .keys import KeyHash, KeyHasher, new_secret
 from .link import RedisLink, cancel_all
 from .memory import Entry, MemoryTier
@@ -465,21 +465,9 @@ class Cache:
     async def _adopt_secret(self) -> None:
         """Take the secret Redis holds, or store ours there if it holds none (``SET NX``)."""
         assert self._link is not None
-        candidate = new_secret()
-        key = self._gens.secret_key
-        ttl_ms = int(SECRET_TTL * 1000)
-
-        async def exchange(r: Any) -> Any:
-            async with r.pipeline(transaction=True) as pipe:
-                pipe.set(key, candidate, nx=True, px=ttl_ms)
-                pipe.get(key)
-                pipe.pexpire(key, ttl_ms)
-                return await pipe.execute()
-
-        answer = await self._link.run("secret", exchange, None)
-        if not answer or not isinstance(answer[1], bytes):
+        secret = await exchange_secret(self._link, self.config.namespace, new_secret())
+        if secret is None:
             return
-        secret = answer[1].decode()
         if secret != self._gens.shared_secret:
             self._hasher = KeyHasher(secret)
             self._gens.shared_secret = secret

@@ -30,6 +30,7 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from redis.commands.core import AsyncScript
 
@@ -48,6 +49,31 @@ _ALL_KEYS = "*"
 MAX_PENDING = 10_000
 #: Seconds the shared secret lives in Redis; every counter read or bump renews it.
 SECRET_TTL = 30 * 24 * 3600.0
+
+
+def secret_key(namespace: str) -> str:
+    """The Redis key of the secret shared by every process of a deployment (see keys.py)."""
+    return f"{namespace}:secret"
+
+
+async def exchange_secret(link: RedisLink, namespace: str, candidate: str) -> str | None:
+    """The secret Redis holds under ``namespace``, stored as ``candidate`` (``SET NX``) when it holds
+    none, its TTL renewed; ``None`` when Redis cannot answer."""
+    key = secret_key(namespace)
+    ttl_ms = int(SECRET_TTL * 1000)
+
+    async def exchange(r: Any) -> Any:
+        async with r.pipeline(transaction=True) as pipe:
+            pipe.set(key, candidate, nx=True, px=ttl_ms)
+            pipe.get(key)
+            pipe.pexpire(key, ttl_ms)
+            return await pipe.execute()
+
+    answer = await link.run("secret", exchange, None)
+    if not answer or not isinstance(answer[1], bytes):
+        return None
+    return str(answer[1].decode())
+
 
 #: Both scripts: ``KEYS``: the shared secret, then counters. ``ARGV``: the secret ('' when it is not kept
 #: in Redis), its TTL in ms, the counters' TTL in ms, the caller's clock in µs, the caller's highest value
@@ -145,7 +171,7 @@ class Generations:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._prefix = f"{namespace}:g:"
-        self.secret_key = f"{namespace}:secret"
+        self.secret_key = secret_key(namespace)
         self.world = f"{self._prefix}{_ALL_KEYS}:{WORLD}"
         self._link = link
         self._channel = channel

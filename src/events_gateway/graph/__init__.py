@@ -10,8 +10,10 @@ Example::
 from .codes import ErrorCode
 from .context import GraphContext, make_context
 from .errors import GraphError, InvalidInput, MissingKey, MissingObject
+from .live import LiveEvent, LiveRequest, LiveSource
 from .masking import ErrorMasking
 from .schema import build_schema
+from .writes import Write, report_write, write_listener
 
 __all__ = [
     "ErrorCode",
@@ -19,8 +21,14 @@ __all__ = [
     "GraphContext",
     "GraphError",
     "InvalidInput",
+    "LiveEvent",
+    "LiveRequest",
+    "LiveSource",
     "MissingKey",
     "MissingObject",
+    "Write",
     "build_schema",
     "make_context",
+    "report_write",
+    "write_listener",
 ]

@@ -89,8 +89,7 @@ class ErrorCode(enum.StrEnum):
     )
     GRAPHQL_VALIDATION_FAILED = (
         "GRAPHQL_VALIDATION_FAILED",
-        "The document does not fit the schema, asks for introspection while it is off, or is a "
-        "subscription; nothing ran.",
+        "The document does not fit the schema, or asks for introspection while it is off; nothing ran.",
         "The document does not fit the schema.",
     )
     OPERATION_RESOLUTION_FAILURE = (
@@ -105,6 +104,26 @@ class ErrorCode(enum.StrEnum):
         "predicted upstream calls); ``limit`` names it, beside the measured figure and its maximum; "
         "nothing ran.",
         "The document is over a query limit; see extensions.limit.",
+    )
+
+    # --- live queries (subscriptions) -----------------------------------------------------------------
+    LIVE_UNAVAILABLE = (
+        "LIVE_UNAVAILABLE",
+        "A subscription sent as a plain HTTP request: subscriptions need a WebSocket "
+        "(graphql-transport-ws) on /graphql or Server-Sent Events on /graphql/stream; nothing ran.",
+        "Subscriptions need a streaming transport: a WebSocket (graphql-transport-ws) on /graphql, or "
+        "Server-Sent Events on /graphql/stream.",
+    )
+    TOO_MANY_SUBSCRIPTIONS = (
+        "TOO_MANY_SUBSCRIPTIONS",
+        "The WebSocket already carries as many operations as the gateway allows one connection, or the "
+        "key already holds as many subscriptions as it allows one key; this one was not started.",
+        "Too many subscriptions; complete some before starting more.",
+    )
+    SHUTTING_DOWN = (
+        "SHUTTING_DOWN",
+        "The gateway is stopping: it starts no more subscriptions, and completes those it has.",
+        "The gateway is shutting down; subscribe again in a moment.",
     )
 
     # --- persisted queries (Apollo's protocol; its exact messages, which clients match on) ------------

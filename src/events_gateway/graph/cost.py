@@ -47,6 +47,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLUnionType,
     OperationDefinitionNode,
+    OperationType,
     get_named_type,
     get_operation_ast,
 )
@@ -177,7 +178,9 @@ class _Walk:
         self.variables = variables
         self.operation = operation
         self.model = model
-        self.query_root = schema.query_type
+        # A subscription's root fields are live twins of the query's (graph/live.py): costed alike.
+        subscribing = operation.operation is OperationType.SUBSCRIPTION
+        self.query_root = schema.subscription_type if subscribing else schema.query_type
         self.mutation_root = schema.mutation_type
 
     def selection_set(

@@ -5,6 +5,9 @@ The tree of what a client can see, each leaf with its ``extensions.code`` (``cod
     GraphError                         (root of the graph layer's own failures; never raised itself)
     ├── MissingKey                     → UNAUTHENTICATED (no key on the request, none configured)
     ├── MissingObject                  → NOT_FOUND (a single lookup found nothing)
+    ├── LiveUnavailable                → LIVE_UNAVAILABLE (a subscription run as a query: ``live.py``)
+    ├── TooManySubscriptions           → TOO_MANY_SUBSCRIPTIONS (``events_gateway.live``)
+    ├── ShuttingDown                   → SHUTTING_DOWN (``events_gateway.live``)
     └── InvalidInput                   → BAD_USER_INPUT (checked before any upstream call; names the field)
     UpstreamError                      (``events_gateway.upstream.errors``; coded by ``UPSTREAM_CODES``)
     ├── UpstreamUnreachable

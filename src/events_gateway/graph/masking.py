@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult, StreamExecutionResult
 
 from .codes import ErrorCode
 from .errors import extensions_for, message_for, relocate
@@ -29,6 +30,12 @@ class ErrorMasking(SchemaExtension):
         if result is None or not errors:
             return
         result.errors = [self._translate(error) for error in errors]
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """The same for each result a subscription streams (the operation's end comes only after them)."""
+        if isinstance(result, ExecutionResult) and result.errors:
+            result.errors = [self._translate(error) for error in result.errors]
+        yield
 
     def _translate(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error

@@ -11,7 +11,7 @@ from typing import Any
 
 import strawberry
 
-from ..upstream import CATEGORY, EVENT, Resource
+from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, Resource
 from .errors import InvalidInput
 from .inputs import (
     CreateEventCategoryInput,
@@ -23,6 +23,7 @@ from .inputs import (
 )
 from .kinds import kind_of
 from .types import DeletePayload, Event, EventCategory, EventProperty, Info
+from .writes import Change, Write, report_write
 
 _NAMES = {CATEGORY: "event category", EVENT: "event"}
 
@@ -41,7 +42,15 @@ async def _inherit_integration(info: Info, body: dict[str, Any], kind: str, fiel
 
 def _remember(info: Info, resource: Resource) -> Resource:
     info.context.loaders.created(resource)
+    _report("created", resource)
     return resource
+
+
+def _report(change: Change, resource: Resource) -> None:
+    """Tell whoever listens (live queries) what the upstream just confirmed writing."""
+    kind, parent = kind_of(resource), resource.get("parent")
+    if kind is not None and isinstance(resource.get("id"), str):
+        report_write(Write(change, kind, resource["id"], parent if isinstance(parent, str) else None))
 
 
 async def resolve_create_event_category(info: Info, input: CreateEventCategoryInput) -> EventCategory:
@@ -63,6 +72,7 @@ async def resolve_update_event(info: Info, id: strawberry.ID, input: UpdateEvent
     body = input.to_body()
     resource = await info.context.loaders.session.update_event(event_id, body)
     info.context.loaders.updated(resource)
+    _report("updated", resource)
     return Event.from_resource(resource)
 
 
@@ -70,6 +80,7 @@ async def resolve_delete_event(info: Info, id: strawberry.ID) -> DeletePayload:
     event_id = check_id(id, "id")
     await info.context.loaders.session.delete_event(event_id)
     info.context.loaders.deleted_now(event_id)
+    report_write(Write("deleted", EVENT, event_id))
     return DeletePayload(id=strawberry.ID(event_id), deleted=True)
 
 
@@ -88,6 +99,7 @@ async def resolve_update_event_property(
     body = input.to_body()
     resource = await info.context.loaders.session.update_event_property(property_id, body)
     info.context.loaders.updated(resource)
+    _report("updated", resource)
     return EventProperty.from_resource(resource)
 
 
@@ -95,6 +107,7 @@ async def resolve_delete_event_property(info: Info, id: strawberry.ID) -> Delete
     property_id = check_id(id, "id")
     await info.context.loaders.session.delete_event_property(property_id)
     info.context.loaders.deleted_now(property_id)
+    report_write(Write("deleted", EVENT_PROPERTY, property_id))
     return DeletePayload(id=strawberry.ID(property_id), deleted=True)
 
 

@@ -13,8 +13,8 @@ from strawberry.types.execution import ExecutionContext
 
 from ..settings import Settings
 from .context import ReleaseLoaders
-from .execution import FastExecutionContext
 from .limits import limit_extensions
+from .live import LiveExecutionContext, live_subscription
 from .masking import ErrorMasking
 from .mutations import Mutation
 from .queries import Query
@@ -62,7 +62,8 @@ def build_schema(
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=live_subscription(Query),
         types=[EventCategory, Event, EventProperty],
         extensions=all_extensions,
-        execution_context_class=FastExecutionContext,
+        execution_context_class=LiveExecutionContext,
     )

@@ -122,6 +122,33 @@ class GatewayMetrics:
             ["origin", "state"],
             registry=r,
         )
+        self.live_subscriptions = Gauge(
+            "events_gateway_live_subscriptions",
+            "Subscriptions open now, over WebSocket and SSE.",
+            registry=r,
+        )
+        self.live_queries = Gauge(
+            "events_gateway_live_queries",
+            "Live queries polling now: one per distinct (key, document, variables), however many subscribe.",
+            registry=r,
+        )
+        self.live_polls = Counter(
+            "events_gateway_live_polls",
+            "Live query runs, by what started one (first, interval, write) and whether its answer changed.",
+            ["reason", "changed"],
+            registry=r,
+        )
+        self.live_pushes = Counter(
+            "events_gateway_live_pushes",
+            "Changed results handed to subscribers, one per subscriber.",
+            registry=r,
+        )
+        self.live_push_latency = Histogram(
+            "events_gateway_live_push_latency_seconds",
+            "From a write through the gateway to the changed result handed to the live queries it changed.",
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
         self.persisted_queries = Counter(
             "events_gateway_persisted_queries",
             "Automatic persisted query lookups and registrations: hit, miss, registered, rejected.",
@@ -186,6 +213,21 @@ class GatewayMetrics:
     def breaker_listener(self, origin: str, old: object, new: object) -> None:
         """``CircuitBreaker.add_listener`` signature: ``(origin, old, new)``."""
         self.set_breaker_state(origin, str(new))
+
+    def record_live_poll(self, reason: str, changed: bool) -> None:
+        """Hook for live queries: one run, started by ``first``, ``interval`` or ``write``."""
+        self.live_polls.labels(reason, "true" if changed else "false").inc()
+
+    def record_live_push(self, subscribers: int, latency: float | None) -> None:
+        """Hook for live queries: a changed result handed to ``subscribers``, ``latency`` s after a write."""
+        self.live_pushes.inc(subscribers)
+        if latency is not None:
+            self.live_push_latency.observe(latency)
+
+    def set_live_counts(self, subscriptions: int, queries: int) -> None:
+        """Hook for live queries: subscriptions open and live queries polling, now."""
+        self.live_subscriptions.set(subscriptions)
+        self.live_queries.set(queries)
 
     def record_persisted_query(self, outcome: str) -> None:
         self.persisted_queries.labels(outcome).inc()

@@ -22,12 +22,13 @@ from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz
 from .hosts import HostRule
 from .keys import CLIENT_KEY, HOST_RULE_KEY, METRICS_KEY, REDIS_KEY, SETTINGS_KEY
+from .live import STREAM_ENDPOINT, LiveView, install_live
+from .live_socket import SocketOperations
 from .observe import install_observability, observability_extensions, observe_middleware
 from .persisted_queries import MemoryQueryStore, PersistedQueries
 from .redis_queries import RedisQueryStore
 from .request_id import HEADER as REQUEST_ID_HEADER
 from .request_id import request_id_middleware, stamp_request_id
-from .view import GatewayView
 
 #: Outermost first: the error catcher sees everything, including a failure to assign a request id.
 #: The observer is outside it, so the access log and metrics see the final status of error pages too.
@@ -104,17 +105,21 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     )
     # The graph layer leaves introspection to the edge: only the server knows it faces the public.
     extensions = [] if settings.introspection else [DisableIntrospection]
-    schema = build_schema(settings, extensions=[*extensions, *observability_extensions(settings)])
-    view = GatewayView(schema, settings=settings, graphiql=graphiql)
+    schema = build_schema(
+        settings, extensions=[*extensions, *observability_extensions(settings), SocketOperations]
+    )
+    view = LiveView(schema, settings=settings, graphiql=graphiql)
     metrics = install_observability(app, settings)
     view.persisted_queries = PersistedQueries.from_settings(
         settings, on_outcome=metrics.record_persisted_query
     )
     if settings.redis_url is not None:
         app.cleanup_ctx.append(_redis(settings.redis_url, view))
+    install_live(app, settings, schema, cache_namespace=cache_config(settings).namespace)
     graphql_routes = [
-        app.router.add_route("GET", ENDPOINT, view),
-        app.router.add_route("POST", ENDPOINT, view),
+        app.router.add_route(method, path, view)
+        for path in (ENDPOINT, STREAM_ENDPOINT)
+        for method in ("GET", "POST")
     ]
     if graphiql is not None:
         app.router.add_get(ASSETS_PREFIX + "/{name}", graphiql.serve_asset)
@@ -126,7 +131,7 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     return app
 
 
-def _redis(url: str, view: GatewayView) -> Callable[[web.Application], AsyncIterator[None]]:
+def _redis(url: str, view: LiveView) -> Callable[[web.Application], AsyncIterator[None]]:
     """The process's Redis client, opened and closed with the app; persisted queries go through it."""
 
     async def redis_link(app: web.Application) -> AsyncIterator[None]:

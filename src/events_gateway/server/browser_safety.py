@@ -39,6 +39,7 @@ __all__ = [
     "bearer_key",
     "caller_key",
     "host_middleware",
+    "parse_bearer",
 ]
 
 #: ``Sec-Fetch-Site`` values of a request the page itself, or the user, made on the gateway's origin.
@@ -77,7 +78,13 @@ async def host_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 def bearer_key(request: web.Request) -> str | None:
     """The key of ``Authorization: Bearer <key>`` (scheme case-insensitive), or ``None``."""
-    scheme, _, key = request.headers.get(hdrs.AUTHORIZATION, "").strip().partition(" ")
+    return parse_bearer(request.headers.get(hdrs.AUTHORIZATION, ""))
+
+
+def parse_bearer(value: str) -> str | None:
+    """The key of an ``Authorization`` value ``Bearer <key>`` (scheme case-insensitive), or ``None``;
+    also for a value that came another way (a WebSocket's ``connection_init`` payload)."""
+    scheme, _, key = value.strip().partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         return None

@@ -82,9 +82,13 @@ class OperationObserver(SchemaExtension):
     executed, refused by a limit, or failed to validate.
     """
 
+    #: A subscription asks once per result it streams, for hours maybe: its operation is noted once.
+    _noted = False
+
     def get_results(self) -> dict[str, Any]:
         record = current_request()
-        if record is not None:
+        if record is not None and not self._noted:
+            self._noted = True
             context = self.execution_context
             record.operations.append(
                 OperationRecord(context.operation_name, outcome_of(context.pre_execution_errors))
