@@ -13,7 +13,7 @@ It imports nothing from ``graph`` or ``server``; the upstream fetch engine and t
 ``RedisLink`` is the one Redis client of a process (the persisted-query store shares it).
 """
 
-from .cache import Cache, CacheResult, CacheStatus, Fetch
+from .cache import Cache, CacheResult, CacheStatus, Fetch, Fetched
 from .config import DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_STALE, DEFAULT_CACHE_TTL, CacheConfig
 from .generations import EPOCH, WORLD
 from .keys import KeyHash, KeyHasher, canonical_request
@@ -36,6 +36,7 @@ __all__ = [
     "CacheStatus",
     "Entry",
     "Fetch",
+    "Fetched",
     "Hierarchy",
     "KeyHash",
     "KeyHasher",

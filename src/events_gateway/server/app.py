@@ -11,7 +11,7 @@ import aiohttp_cors
 from aiohttp import web
 from strawberry.extensions import DisableIntrospection
 
-from ..cache import CacheConfig, RedisLink
+from ..cache import Cache, CacheConfig, RedisLink
 from ..graph import build_schema
 from ..settings import Settings, SettingsError
 from ..upstream import BreakerPolicy, RetryPolicy, UpstreamClient, UpstreamSettings
@@ -21,7 +21,7 @@ from .errors import error_middleware
 from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz
 from .hosts import HostRule
-from .keys import CLIENT_KEY, HOST_RULE_KEY, METRICS_KEY, REDIS_KEY, SETTINGS_KEY
+from .keys import CACHE_KEY, CLIENT_KEY, HOST_RULE_KEY, METRICS_KEY, REDIS_KEY, SETTINGS_KEY
 from .observe import install_observability, observability_extensions, observe_middleware
 from .persisted_queries import MemoryQueryStore, PersistedQueries
 from .redis_queries import RedisQueryStore
@@ -112,6 +112,7 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     )
     if settings.redis_url is not None:
         app.cleanup_ctx.append(_redis(settings.redis_url, view))
+    app.cleanup_ctx.append(_cache(settings))  # after Redis: it shares the process's one link
     graphql_routes = [
         app.router.add_route("GET", ENDPOINT, view),
         app.router.add_route("POST", ENDPOINT, view),
@@ -141,6 +142,21 @@ def _redis(url: str, view: GatewayView) -> Callable[[web.Application], AsyncIter
             await link.aclose()
 
     return redis_link
+
+
+def _cache(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The process's cache of upstream answers and operation results, opened and closed with the app
+    (over the Redis link when there is one; off, but still hashing keys for ETags, when the TTL is 0)."""
+
+    async def cache(app: web.Application) -> AsyncIterator[None]:
+        opened = await Cache.open(cache_config(settings), link=app.get(REDIS_KEY), observer=app[METRICS_KEY])
+        app[CACHE_KEY] = opened
+        try:
+            yield
+        finally:
+            await opened.aclose()
+
+    return cache
 
 
 def _enable_cors(app: web.Application, origins: tuple[str, ...], routes: list[web.AbstractRoute]) -> None:
