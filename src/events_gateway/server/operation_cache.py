@@ -83,16 +83,26 @@ def operation_request(query: str, variables: Mapping[str, Any] | None, operation
     return f"OP {operation_name or '-'} {document} {values}"
 
 
-@lru_cache(maxsize=256)
 def selects_mutation(query: str, operation_name: str | None, *, max_tokens: int) -> bool:
-    """Whether ``query`` run with ``operation_name`` is a mutation (documents repeat: kept per text).
+    """Whether ``query`` run with ``operation_name`` is a mutation.
 
     A document over the token limit is not parsed here (the limits refuse it when it runs)."""
+    return _operation(query, operation_name, max_tokens)[0] is OperationType.MUTATION
+
+
+@lru_cache(maxsize=256)
+def _operation(
+    query: str, operation_name: str | None, max_tokens: int
+) -> tuple[OperationType | None, str | None]:
+    """The type and name of the operation ``query`` runs with ``operation_name`` (documents repeat: kept
+    per text); ``(None, None)`` for a document that does not parse or names no such operation."""
     try:
         operation = get_operation_ast(parse(query, no_location=True, max_tokens=max_tokens), operation_name)
     except GraphQLError:
-        return False
-    return operation is not None and operation.operation is OperationType.MUTATION
+        return None, None
+    if operation is None:
+        return None, None
+    return operation.operation, operation.name.value if operation.name is not None else None
 
 
 class _NotFiled(Exception):
@@ -131,12 +141,16 @@ class OperationCacheView(GraphQLView[GraphContext, None]):
             or session.key_hash is None
             or context.batched
             or query is None
-            or selects_mutation(query, request_data.operation_name, max_tokens=max_tokens)
+            or _operation(query, request_data.operation_name, max_tokens)[0] is not OperationType.QUERY
         ):
             return _noted(request, await execute(), session)
         ran: list[ExecutionResult] = []
+        answered = False
 
         async def run() -> Fetched:
+            if answered:  # a background refresh of the answer served stale (the cache starts it in a task
+                # of its own, after this request has its answer): its parts are fetched anew
+                session.read_through = True
             result = await execute()
             ran.append(result)
             if result.errors or result.data is None:
@@ -151,11 +165,12 @@ class OperationCacheView(GraphQLView[GraphContext, None]):
         except _NotFiled:
             # Its errors are its own (or, when this request joined another's run, run it here).
             return _noted(request, ran[0] if ran else await execute(), session)
+        answered = True
         request.app[METRICS_KEY].record_operation_cache(str(found.status))
         if ran:  # executed here: its own extensions (the call plan), its data as filed
             result = ExecutionResult(_fragment(found.value), None, dict(ran[0].extensions or {}))
         else:
-            result = _served(request_data.operation_name, found)
+            result = _served(_operation(query, request_data.operation_name, max_tokens)[1], found)
         stale = found.status in STALE or (not found.from_cache and session.stale)
         if stale:
             assert result.extensions is not None

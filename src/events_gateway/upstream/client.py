@@ -299,10 +299,10 @@ class UpstreamSession:
         "_in_flight",
         "_key_problem",
         "_observer",
-        "_read_through",
         "_write_headers",
         "key_hash",
         "oldest_answer",
+        "read_through",
         "stale",
     )
 
@@ -327,7 +327,8 @@ class UpstreamSession:
         self._cache = cache if usable else None
         #: The key as the cache files its answers (never the key itself); ``None`` without a cache.
         self.key_hash: KeyHash | None = cache.key_hash(api_key) if cache is not None and usable else None
-        self._read_through = read_through
+        #: Ask the upstream for every GET (and file the answers), never answering from the cache.
+        self.read_through = read_through
         self._dropped = False
         #: Seconds: the age of the oldest answer the cache served this session (0: all were fetched now).
         self.oldest_answer = 0.0
@@ -505,7 +506,7 @@ class UpstreamSession:
         started = time.perf_counter()
         try:
             result = await cache.get_or_fetch(
-                key_hash, f"GET {url}", deps(), fetch, read_through=self._read_through
+                key_hash, f"GET {url}", deps(), fetch, read_through=self.read_through
             )
         except _Unfiled as unfiled:
             return unfiled.response
