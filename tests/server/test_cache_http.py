@@ -37,8 +37,8 @@ TWIN_KEY = "0f0f0f0f-1111-4222-8333-444444444444"
 SHORT_TTL = 0.05
 
 
-def headers(key: str = DEMO_API_KEY, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", PLAN_HEADER: "1", **extra}
+def headers(key: str = DEMO_API_KEY, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", PLAN_HEADER: "1", **(extra or {})}
 
 
 async def ask(
@@ -46,14 +46,15 @@ async def ask(
     gateway: str,
     query: str,
     variables: dict[str, Any] | None = None,
-    **extra: str,
+    *,
+    key: str = DEMO_API_KEY,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A query by POST that must succeed; its whole body (with the call plan)."""
-    key = extra.pop("key", DEMO_API_KEY)
     response = await http.post(
         f"{gateway}/graphql",
         json={"query": query, "variables": variables or {}},
-        headers=headers(key, **extra),
+        headers=headers(key, extra),
     )
     body: dict[str, Any] = response.json()
     assert response.status_code == 200, body
@@ -178,7 +179,7 @@ async def test_an_edit_made_elsewhere_shows_with_no_cache_and_then_to_everyone(
     assert edited.status_code == 200
 
     cached = await ask(http, gateway, SAME_LISTS)
-    fresh = await ask(http, gateway, SAME_LISTS, **{"Cache-Control": "no-cache"})
+    fresh = await ask(http, gateway, SAME_LISTS, extra={"Cache-Control": "no-cache"})
     after = await ask(http, gateway, SAME_LISTS)
 
     def titles(body: dict[str, Any]) -> list[str]:
