@@ -272,6 +272,28 @@ async def test_a_hanging_redis_costs_bounded_time_and_hits_come_back(
     assert await status(cache, "key-a", upstream) is CacheStatus.HIT
 
 
+async def test_a_forced_command_is_sent_while_the_circuit_is_open(redis_server: RedisServer) -> None:
+    """A write's invalidation goes out even before this process has seen Redis come back (the others may
+    have, and would serve what the write changed)."""
+    link = RedisLink(redis_server.url, breaker_cooldown=3600.0)
+    try:
+        redis_server.kill()
+        for _ in range(link.breaker.threshold):
+            await link.run("get", get("k"), None)
+        assert not link.available
+        redis_server.start()
+
+        refused = await link.run("set", lambda r: r.set("k", "v"), False)
+        forced = await link.run("set", lambda r: r.set("k", "v"), False, force=True)
+
+        assert refused is False  # the circuit is open: not sent
+        assert forced is True
+        assert link.available  # its success closed the circuit
+        assert redis_server.client().get("k") == b"v"
+    finally:
+        await link.aclose()
+
+
 async def test_a_write_made_while_redis_is_down_reaches_others_when_it_is_back(
     redis_server: RedisServer, open_cache: OpenCache, upstream: Upstream
 ) -> None:
