@@ -2,7 +2,8 @@
 
 Starts a seeded emulator with added latency and the gateway on loopback, then for each size runs the
 whole-hierarchy query through the gateway and, beside it, a hand-written aiohttp client that walks the
-REST routes itself (one call per parent, each level concurrent). Prints a table; asserts nothing.
+REST routes itself (one call per parent, each level concurrent). Prints a table; asserts nothing. The
+gateway's cache is off here, so every run is a cold tree; ``bench/cache.py`` measures it warm.
 
     .venv/bin/python bench/nested.py                 # sizes 2x5x5, 5x20x10, 10x20x20 at 20 ms
     .venv/bin/python bench/nested.py --latency-ms 50 --runs 9 --sizes 5x20x10
@@ -109,7 +110,10 @@ async def bench_size(size: tuple[int, int, int], latency_ms: float, runs: int, p
                 ("gateway (catalog)", {}),
                 ("gateway (per-parent)", {"batching": "per-parent"}),
             ):
-                with gateway_server(api_url, DEMO_API_KEY, upstream_plan="on", **settings) as gateway:
+                # Cache off: every run is the cold tree (bench/cache.py measures the warm ones).
+                with gateway_server(
+                    api_url, DEMO_API_KEY, upstream_plan="on", cache_ttl="0", **settings
+                ) as gateway:
                     async with aiohttp.ClientSession() as http:
                         rows.append(
                             await measure(label, lambda: gateway_query(http, gateway.url), admin, runs)
