@@ -17,8 +17,8 @@ and for the cache (it is a ``cache.CacheObserver``)::
     metrics.record_cache_event("memory", "hit")
     metrics.record_cache_redis_error("get")
 
-and, per request, what the cache answered: whole operations (``record_operation_cache("hit")``) and
-upstream GETs served instead of the upstream (``observe_cached_call(call)``).
+and what the cache answered: whole operations (``record_operation_cache("hit")``), and upstream GETs
+served instead of the upstream (an ``UpstreamCall`` with ``cached`` set, to ``observe_upstream_call``).
 """
 
 from __future__ import annotations
@@ -186,6 +186,10 @@ class GatewayMetrics:
         self.upstream_rounds.labels(self.operation_label(operation)).observe(rounds)
 
     def observe_upstream_call(self, call: UpstreamCall) -> None:
+        """One upstream call (``UpstreamClient.add_call_listener``), or one GET the cache answered."""
+        if call.cached is not None:
+            self.cache_answers.labels(call.route, call.cached).inc()
+            return
         status = "none" if call.status is None else str(call.status)
         self.upstream_calls.labels(call.route, status).inc()
         self.upstream_duration.labels(call.route).observe(max(0.0, call.ended - call.started))
@@ -215,10 +219,6 @@ class GatewayMetrics:
     def record_operation_cache(self, status: str) -> None:
         """One whole operation looked up in the operation cache (``cache.CacheStatus`` values)."""
         self.cache_operations.labels(status).inc()
-
-    def observe_cached_call(self, call: UpstreamCall) -> None:
-        """One upstream GET the cache answered (``call.cached`` set)."""
-        self.cache_answers.labels(call.route, call.cached or "hit").inc()
 
     def record_cache_redis_error(self, operation: str) -> None:
         """Hook for the cache and every Redis user: one failed Redis command."""

@@ -12,7 +12,9 @@ Three small pieces, each attached through a framework hook so handlers and resol
 The access line (logger ``events_gateway.access``) carries ``method``, ``path`` (never the query
 string, which may hold variables), ``status``, ``duration_ms``, ``operation``, ``outcome``,
 ``upstream_calls`` and ``cache_hits`` (GETs the cache answered), plus the ``request_id`` every record of
-the request has. Only calls that reached the upstream count in its metrics and rounds.
+the request has. Only calls that reached the upstream count in its rounds; every call is counted in the
+metrics as it ends, through the client (``UpstreamClient.add_call_listener``), so the calls of a
+background cache refresh that ends after its request are counted too.
 """
 
 from __future__ import annotations
@@ -125,15 +127,9 @@ def _finish(request: web.Request, record: RequestRecord, status: int) -> None:
     metrics = request.app.get(METRICS_KEY)
     is_graphql = request.path == ENDPOINT and (record.operations or status >= 400)
     sent = exchanges(record.calls)
-    if metrics is not None:
-        if is_graphql:
-            metrics.observe_request(name, outcome, seconds)
-            metrics.observe_rounds(name, max(rounds_of(sent), default=0))
-        for call in record.calls:
-            if call.cached is None:
-                metrics.observe_upstream_call(call)
-            else:
-                metrics.observe_cached_call(call)
+    if metrics is not None and is_graphql:  # its calls were counted as they ended (``observe_client``)
+        metrics.observe_request(name, outcome, seconds)
+        metrics.observe_rounds(name, max(rounds_of(sent), default=0))
     access_logger.info(
         "%s %s %d %.1fms",
         request.method,
@@ -187,10 +183,13 @@ def install_observability(app: web.Application, settings: Settings) -> GatewayMe
             client.breaker.add_listener(metrics.breaker_listener)
         if client.resilience is not None:
             client.resilience.add_retry_listener(metrics.record_retry)
+        # Every call, background cache refreshes included (they may end after their request did).
+        unlisten = client.add_call_listener(metrics.observe_upstream_call)
         uninstrument = client.instrument(instrument_upstream) if settings.otel else None
         try:
             yield
         finally:
+            unlisten()
             if uninstrument is not None:
                 uninstrument()
 

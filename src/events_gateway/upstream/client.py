@@ -224,6 +224,7 @@ class UpstreamClient:
         self.breaker: CircuitBreaker | None = None
         #: The retrying transport (its ``add_retry_listener`` feeds metrics), ``None`` likewise.
         self.resilience: ResilientTransport | None = None
+        self._call_listeners: list[CallObserver] = []
         if transport is None:
             self.breaker = CircuitBreaker(settings.breaker) if settings.breaker is not None else None
             inner = default_transport(max_connections=settings.max_connections)
@@ -252,6 +253,12 @@ class UpstreamClient:
             uninstrument = client.instrument(instrument_upstream)
         """
         return instrumentation(self._http)
+
+    def add_call_listener(self, listener: CallObserver) -> Callable[[], None]:
+        """Hear of every call any session makes, or the cache answers for it, background refreshes
+        included (metrics); returns the function that stops it. A listener's bug fails no request."""
+        self._call_listeners.append(listener)
+        return lambda: self._call_listeners.remove(listener)
 
     def session(
         self,
@@ -513,13 +520,10 @@ class UpstreamSession:
         if result.from_cache:
             self.oldest_answer = max(self.oldest_answer, result.age)
             self.stale = self.stale or result.status is not CacheStatus.HIT
-            if self._observer is not None:
-                ended = time.perf_counter()
-                self._notify(
-                    UpstreamCall(
-                        "GET", route, 200, started, ended, batch_size, str(result.status), result.age
-                    )
-                )
+            ended = time.perf_counter()
+            self._notify(
+                UpstreamCall("GET", route, 200, started, ended, batch_size, str(result.status), result.age)
+            )
         return httpx.Response(200, content=result.value)
 
     async def _shared(self, url: httpx.URL, route: str, batch_size: int | None) -> httpx.Response:
@@ -563,8 +567,7 @@ class UpstreamSession:
             ended = time.perf_counter()
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s -> %s in %.1f ms", route, status, (ended - started) * 1000)
-            if self._observer is not None:
-                self._notify(UpstreamCall(method, route, status, started, ended, batch_size))
+            self._notify(UpstreamCall(method, route, status, started, ended, batch_size))
         return response
 
     async def _drop_key(self) -> None:
@@ -574,10 +577,13 @@ class UpstreamSession:
             await self._cache.drop_key(self.key_hash)
 
     def _notify(self, call: UpstreamCall) -> None:
-        try:
-            self._observer(call)  # type: ignore[misc]  # checked by the caller
-        except Exception:  # an observer's bug must not fail the caller's request
-            logger.exception("upstream call observer failed for %s", call.route)
+        """Tell the session's observer and the client's listeners (their bugs fail no request)."""
+        observer = self._observer
+        for hear in (*((observer,) if observer is not None else ()), *self._client._call_listeners):
+            try:
+                hear(call)
+            except Exception:
+                logger.exception("upstream call observer failed for %s", call.route)
 
     async def _list(
         self,
