@@ -201,9 +201,8 @@ async def test_an_answer_past_its_ttl_is_served_marked_stale_while_it_is_refresh
     api_headers: dict[str, str],
 ) -> None:
     gateway = await gateway_factory(upstream_plan="on", cache_ttl=SHORT_TTL)
-    event = (await ask(http, gateway, FIRST_CATEGORY))["data"]["eventCategories"]["nodes"][0]["events"][
-        "nodes"
-    ][0]
+    first = await ask(http, gateway, FIRST_CATEGORY)
+    event = first["data"]["eventCategories"]["nodes"][0]["events"]["nodes"][0]
     edited = await http.patch(
         f"{emulator.api_url}/event/events/{event['id']}/", json={"title": "Retitled"}, headers=api_headers
     )
@@ -226,6 +225,9 @@ async def test_an_answer_past_its_ttl_is_served_marked_stale_while_it_is_refresh
     assert total(samples, "events_gateway_cache_operations_total", status="stale") >= 1
     assert total(samples, "events_gateway_cache_events_total", event="stale") >= 1
     assert total(samples, "events_gateway_cache_events_total", event="refresh") >= 1
+    # the refresh's own calls are counted, though no request waited for them
+    cold = first["extensions"]["upstream"]["totalCalls"]
+    assert total(samples, "events_gateway_upstream_calls_total") >= 2 * cold
 
 
 async def test_while_the_upstream_fails_the_last_answer_is_served_stale(
