@@ -2,7 +2,8 @@
 
 Starts a seeded emulator with added latency and the gateway on loopback, then for each size runs the
 whole-hierarchy query through the gateway and, beside it, a hand-written aiohttp client that walks the
-REST routes itself (one call per parent, each level concurrent). Prints a table; asserts nothing.
+REST routes itself (one call per parent, each level concurrent). Prints a table; asserts nothing. The
+gateway's cache is off here, so every run is a cold tree; ``bench/cache.py`` measures it warm.
 
 Two columns per client: *cold*, the first request of a freshly started gateway process (nothing learned
 yet: no page size, no list counts, no open connections; the median of ``--cold-runs`` processes), and
@@ -121,7 +122,8 @@ async def measure_gateway(
     colds: list[Sample] = []
     again = None
     for attempt in range(cold_runs):
-        with gateway_server(api_url, DEMO_API_KEY, upstream_plan="on", **settings) as gateway:
+        # Cache off: every request reaches the upstream (bench/cache.py measures the warm ones).
+        with gateway_server(api_url, DEMO_API_KEY, upstream_plan="on", cache_ttl="0", **settings) as gateway:
             async with aiohttp.ClientSession() as http:
 
                 def run() -> Any:

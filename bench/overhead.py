@@ -90,7 +90,11 @@ def main() -> None:
     with emulator_server("--write-limit", "0") as emulator:
         api_url = f"{emulator.url}/api/v1"
         for workers in counts:
-            with gateway_server(api_url, DEMO_API_KEY, workers=workers, log_level="WARNING") as gateway:
+            # Cache off: every request makes its one upstream call (a repeated query would be answered
+            # from the cache without any).
+            with gateway_server(
+                api_url, DEMO_API_KEY, workers=workers, log_level="WARNING", cache_ttl="0"
+            ) as gateway:
                 body = orjson.dumps(
                     {"query": QUERY, "variables": {"id": asyncio.run(_category_id(gateway.url))}}
                 )

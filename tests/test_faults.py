@@ -120,6 +120,7 @@ async def gateway(emulator: RunningEmulator) -> AsyncIterator[Gateway]:
         breaker_cooldown=BREAKER_COOLDOWN,
         upstream_timeout=LONG_STALL * 2,  # only the request deadline may cut a stall short
         log_level="WARNING",
+        cache_ttl=0,  # every read must meet the faults; serving through them is tested in tests/server
     )
     app = create_app(settings)
     server = TestServer(app, host="127.0.0.1", port=0)

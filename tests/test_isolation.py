@@ -198,14 +198,17 @@ async def test_api_keys_never_reach_a_log_or_an_answer(
         for malformed in (f"Token {ALPHA}", f"Bearer {ALPHA} {BETA}", ALPHA, f"Basic {BETA}"):
             await ask(http, "POST", graphql, json={"query": TREE}, headers={"Authorization": malformed})
         # first, while the circuit is closed: an upstream slower than the gateway's 0.5 s timeout
+        # (``no-cache``: these answers were cached above, and the failures must be met, not skipped)
         await admin.configure(latency_ms=2_000)  # past the gateway's 0.5 s upstream timeout
-        timed_out = await ask(http, "POST", graphql, json={"query": EVENTS}, headers=auth(ALPHA))
+        fresh = {**auth(ALPHA), "Cache-Control": "no-cache"}
+        timed_out = await ask(http, "POST", graphql, json={"query": EVENTS}, headers=fresh)
         assert "UPSTREAM_TIMEOUT" in timed_out.text
         await admin.configure(latency_ms=0)
         for fault in ("500", "503", "429", "malformed"):
             await admin.configure(fault_rate=1.0, faults=[fault])
             for key in (ALPHA, WRONG):
-                response = await ask(http, "POST", graphql, json={"query": TREE}, headers=auth(key))
+                headers = {**auth(key), "Cache-Control": "no-cache"}
+                response = await ask(http, "POST", graphql, json={"query": TREE}, headers=headers)
                 assert response.json()["errors"], fault
 
     logged = log_text(caplog.records)

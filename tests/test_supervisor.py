@@ -98,6 +98,7 @@ async def test_two_workers_share_the_port_reload_on_sighup_and_stop_on_sigterm()
         banner = "\n".join(parent.lines)
         assert "2 workers" in banner
         assert "embedded emulator" in banner  # started once, by the parent
+        assert "each worker keeps its own" in banner  # no Redis: said, since writes show late elsewhere
         first = await pids_answering(parent.url, 2)
         assert len(first) == 2
         assert str(parent.process.pid) not in first

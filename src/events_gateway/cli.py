@@ -258,6 +258,7 @@ async def supervise(
         print(
             f"events-gateway: GraphiQL at http://{_url_host(host)}:{port}/graphql",
             f"{count} workers (pids {pids}); SIGHUP reloads them",
+            *_unshared_cache(settings),
             *banner,
             "press Ctrl-C to stop",
             sep="\n",
@@ -280,6 +281,16 @@ async def supervise(
         stack.callback(loop.remove_signal_handler, signal.SIGHUP)
         await stop.wait()
         print("events-gateway: shutting down", flush=True)
+
+
+def _unshared_cache(settings: Settings) -> list[str]:
+    """The banner's warning when workers cache apart: without Redis, no worker hears another's writes."""
+    if settings.redis_url is not None or settings.cache_ttl <= 0:
+        return []
+    return [
+        "cache: each worker keeps its own (EVENTS_GATEWAY_REDIS_URL is unset), so a write through one "
+        f"worker shows through the others within EVENTS_GATEWAY_CACHE_TTL ({settings.cache_ttl:g} s)"
+    ]
 
 
 async def _upstream(settings: Settings, stack: contextlib.AsyncExitStack) -> tuple[Settings, list[str]]:

@@ -15,6 +15,7 @@ from events_gateway.cache import (
     CacheCounts,
     CacheStatus,
     Entry,
+    Fetched,
     KeyHasher,
     MemoryTier,
     canonical_request,
@@ -128,6 +129,31 @@ async def test_past_the_ttl_the_stale_answer_is_served_while_one_refresh_runs(
     assert upstream.calls[EVENTS] == 2  # one refresh for three stale reads
     assert fresh.status is CacheStatus.HIT
     assert fresh.value == f"answer:{EVENTS}#2".encode()
+
+
+async def test_an_answer_made_of_cached_parts_is_fresh_only_as_long_as_its_oldest_part(
+    memory_cache: Cache, clock: Clock
+) -> None:
+    key = memory_cache.key_hash("key-a")
+
+    async def made_of_parts(age: float) -> Fetched:
+        return Fetched(b"whole", age)
+
+    made = await memory_cache.get_or_fetch(key, "OP whole", DEPS, lambda: made_of_parts(4))
+    soon = await memory_cache.get_or_fetch(key, "OP whole", DEPS, lambda: made_of_parts(0))
+    clock.advance(2)  # 6 s old: past the 5 s TTL although stored 2 s ago
+    later = await memory_cache.get_or_fetch(key, "OP whole", DEPS, lambda: made_of_parts(0))
+    too_old = await memory_cache.get_or_fetch(key, "OP ancient", DEPS, lambda: made_of_parts(70))
+    again = await memory_cache.get_or_fetch(key, "OP ancient", DEPS, lambda: made_of_parts(0))
+
+    assert (made.status, made.age) == (CacheStatus.MISS, 4)
+    assert soon.status is CacheStatus.HIT
+    assert soon.age == pytest.approx(4)
+    assert later.status is CacheStatus.STALE
+    assert later.age == pytest.approx(6)
+    assert too_old.status is CacheStatus.MISS  # answered, but past the stale window: not kept
+    assert again.status is CacheStatus.MISS
+    await memory_cache.drain()
 
 
 async def test_while_refreshes_fail_the_stale_answer_is_served_until_the_stale_window_ends(

@@ -33,6 +33,11 @@ def get(key: str) -> Callable[[Any], Awaitable[Any]]:
     return lambda client: client.get(key)
 
 
+def put(key: str, value: str) -> Callable[[Any], Awaitable[Any]]:
+    """A ``RedisLink.run`` command that sets ``key``."""
+    return lambda client: client.set(key, value)
+
+
 OpenCache = Callable[..., Awaitable[Cache]]
 EVENTS = canonical_request("GET", "/resource/catalog", {"filter": "event", "parent_id": "c1"})
 DEPS = TREE.children_deps("category", "c1", "event")
@@ -270,6 +275,28 @@ async def test_a_hanging_redis_costs_bounded_time_and_hits_come_back(
 
     assert await status(cache, "key-a", upstream) is CacheStatus.MISS
     assert await status(cache, "key-a", upstream) is CacheStatus.HIT
+
+
+async def test_a_forced_command_is_sent_while_the_circuit_is_open(redis_server: RedisServer) -> None:
+    """A write's invalidation goes out even before this process has seen Redis come back (the others may
+    have, and would serve what the write changed)."""
+    link = RedisLink(redis_server.url, breaker_cooldown=3600.0)
+    try:
+        redis_server.kill()
+        for _ in range(link.breaker.threshold):
+            await link.run("get", get("k"), None)
+        assert not link.available
+        redis_server.start()
+
+        refused = await link.run("set", put("k", "v"), None)
+        forced = await link.run("set", put("k", "v"), None, force=True)
+
+        assert refused is None  # the circuit is open: not sent
+        assert forced is True
+        assert link.available  # its success closed the circuit
+        assert redis_server.client().get("k") == b"v"
+    finally:
+        await link.aclose()
 
 
 async def test_a_write_made_while_redis_is_down_reaches_others_when_it_is_back(

@@ -13,7 +13,7 @@ from events_gateway.settings import Settings
 
 def test_make_context_takes_keyword_arguments_only() -> None:
     parameters = inspect.signature(graph.make_context).parameters
-    assert list(parameters) == ["client", "api_key", "settings", "request_id"]
+    assert list(parameters) == ["client", "api_key", "settings", "request_id", "cache", "read_through"]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())
 
 

@@ -56,6 +56,7 @@ def test_no_calls_is_an_empty_plan() -> None:
         "totalMs": 0.0,
         "wallMs": 0.0,
         "failedCalls": 0,
+        "cacheHits": 0,
     }
 
 

@@ -118,6 +118,10 @@ def test_the_dashboard_names_the_gateway_metrics_it_is_built_on() -> None:
         "events_gateway_upstream_retries_total",
         "events_gateway_upstream_circuit_state",
         "events_gateway_persisted_queries_total",
+        "events_gateway_cache_operations_total",
+        "events_gateway_cache_answers_total",
+        "events_gateway_cache_events_total",
+        "events_gateway_cache_redis_errors_total",
     ):
         assert family in used, family
 

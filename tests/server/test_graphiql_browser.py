@@ -128,9 +128,38 @@ async def test_the_panel_draws_one_bar_per_upstream_call_of_the_response(
     assert len(panel["rounds"]) == plan["rounds"]
     assert panel["totals"]["calls"] == str(plan["totalCalls"])
     assert panel["totals"]["rounds"] == str(plan["rounds"])
-    assert "cache hits" not in panel["totals"]  # no cache yet: the plan has no cacheHits
+    assert panel["totals"]["cache hits"] == str(plan["cacheHits"]) == "0"  # a fresh gateway: all cold
     if picture is not None and SCREENSHOT is not None:  # drawn right, so it may replace the README's
         shutil.copyfile(picture, SCREENSHOT)
+
+
+def run_twice_with_panel(url: str, profile: Path) -> dict[str, Any]:
+    """Run the demo query, then again: what the panel shows of the second response."""
+    with chromium(profile) as driver:
+        open_graphiql(driver, url)
+        run_query(driver)
+        open_plugin(driver, "Upstream calls")
+        wait(driver).until(
+            lambda d: (
+                d.execute_script("return document.querySelector('.eg-plan')?.dataset.planState") == "done"
+            )
+        )
+        driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+        wait(driver).until(lambda d: "from the gateway's cache" in d.execute_script(READ_PANEL)["text"])
+        panel: dict[str, Any] = driver.execute_script(READ_PANEL)
+        return panel
+
+
+async def test_the_panel_says_when_the_whole_answer_came_from_the_cache(
+    gateway_factory: GatewayFactory, tmp_path: Path
+) -> None:
+    require_browser()
+    gateway = await gateway_factory(api_key=DEMO_API_KEY, upstream_plan="on")
+    panel = await asyncio.to_thread(run_twice_with_panel, f"{gateway}/graphql", tmp_path / "profile")
+
+    assert panel["bars"] == 0
+    assert panel["totals"]["calls"] == "0"
+    assert "nothing was executed and no call was made" in panel["text"]
 
 
 def panel_when_off(url: str, profile: Path) -> tuple[str, dict[str, Any], list[str]]:

@@ -14,7 +14,7 @@ It imports nothing from ``graph`` or ``server``; the upstream fetch engine and t
 """
 
 from .broadcast import Broadcast
-from .cache import Cache, CacheResult, CacheStatus, Fetch
+from .cache import Cache, CacheResult, CacheStatus, Fetch, Fetched
 from .config import DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_STALE, DEFAULT_CACHE_TTL, CacheConfig
 from .generations import EPOCH, WORLD, exchange_secret
 from .keys import KeyHash, KeyHasher, canonical_request, new_secret
@@ -38,6 +38,7 @@ __all__ = [
     "CacheStatus",
     "Entry",
     "Fetch",
+    "Fetched",
     "Hierarchy",
     "KeyHash",
     "KeyHasher",

@@ -44,12 +44,24 @@ from .observer import CacheObserver, NullObserver
 from .scopes import Scope
 from .shared import RedisTier
 
-__all__ = ["Cache", "CacheResult", "CacheStatus", "Fetch"]
+__all__ = ["Cache", "CacheResult", "CacheStatus", "Fetch", "Fetched"]
 
 logger = logging.getLogger("events_gateway.cache")
 
-#: What the cache calls on a miss: the upstream answer's bytes, or an exception (then nothing is stored).
-Fetch = Callable[[], Awaitable[bytes]]
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """An answer that was already ``age`` seconds old when ``fetch`` returned it, because it was made of
+    cached parts (a whole operation's result built from cached upstream answers): its freshness counts
+    from then, so it is never served as fresh for longer than its oldest part could be."""
+
+    value: bytes
+    age: float = 0.0
+
+
+#: What the cache calls on a miss: the answer's bytes (or a ``Fetched``, when the answer is already
+#: older than now), or an exception (then nothing is stored).
+Fetch = Callable[[], Awaitable[bytes | Fetched]]
 #: Seconds ``open`` waits for the invalidation subscription before answering (the cache bypasses until).
 SUBSCRIBE_WAIT = 1.0
 MEMORY, REDIS, NONE = "memory", "redis", "none"
@@ -139,7 +151,7 @@ class Cache:
         self._set_secret_id()
         self._was_usable = False
         self._warned_foreign_secret = False
-        self._flights: dict[tuple[str, str, tuple[int, ...]], asyncio.Task[bytes]] = {}
+        self._flights: dict[tuple[str, str, tuple[int, ...]], asyncio.Task[Fetched]] = {}
         self._refreshing: set[tuple[str, str, tuple[int, ...]]] = set()
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -251,8 +263,8 @@ class Cache:
                 self._refresh_later(digest, request, entry, fetch)
                 status = CacheStatus.STALE_IF_ERROR if entry.refresh_failed else CacheStatus.STALE
                 return CacheResult(entry.value, status, tier, now - entry.stored_at)
-        value = await self._fill(digest, request, counters, generations, fetch)
-        return CacheResult(value, CacheStatus.MISS)
+        fetched = await self._fill(digest, request, counters, generations, fetch)
+        return CacheResult(fetched.value, CacheStatus.MISS, None, fetched.age)
 
     async def _lookup(
         self, key_hash: str, request: str, counters: tuple[str, ...], generations: tuple[int, ...]
@@ -290,7 +302,7 @@ class Cache:
         counters: tuple[str, ...],
         generations: tuple[int, ...],
         fetch: Fetch,
-    ) -> bytes:
+    ) -> Fetched:
         """``fetch`` once for every concurrent caller with the same key hash, request and generations."""
         flight = (key_hash, request, generations)
         future = self._flights.get(flight)
@@ -307,10 +319,10 @@ class Cache:
         counters: tuple[str, ...],
         generations: tuple[int, ...],
         fetch: Fetch,
-    ) -> bytes:
-        value = await fetch()
-        await self._store(key_hash, request, counters, generations, value)
-        return value
+    ) -> Fetched:
+        fetched = _fetched(await fetch())
+        await self._store(key_hash, request, counters, generations, fetched)
+        return fetched
 
     async def _store(
         self,
@@ -318,16 +330,19 @@ class Cache:
         request: str,
         counters: tuple[str, ...],
         generations: tuple[int, ...],
-        value: bytes,
-    ) -> Entry:
+        fetched: Fetched,
+    ) -> None:
         now = self._clock()
-        entry = Entry(value, now, now + self.config.ttl, now + self.config.lifetime, counters, generations)
-        if not self.usable:
-            return entry  # Redis trouble began while it was fetched: keep nothing learned across the gap
+        born = now - max(0.0, fetched.age)
+        config = self.config
+        entry = Entry(fetched.value, born, born + config.ttl, born + config.lifetime, counters, generations)
+        if not self.usable or entry.stale_until <= now:
+            # Redis trouble began while it was fetched (keep nothing learned across the gap), or the
+            # answer was made of parts too old to serve at all.
+            return
         self.memory.put(key_hash, request, entry)
         if self._redis is not None:
             await self._redis.set(key_hash, request, entry, now=now)
-        return entry
 
     def _refresh_later(self, key_hash: str, request: str, entry: Entry, fetch: Fetch) -> None:
         flight = (key_hash, request, entry.generations)
@@ -349,7 +364,7 @@ class Cache:
         tier = MEMORY if token is None else REDIS
         self.observer.record_cache_event(tier, "refresh")
         try:
-            value = await fetch()
+            fetched = _fetched(await fetch())
         except Exception as exc:
             entry.refresh_failed = True
             self.observer.record_cache_event(tier, "refresh_error")
@@ -357,7 +372,7 @@ class Cache:
                 "cache refresh failed (%s); the stale answer is served until it expires", type(exc).__name__
             )
         else:
-            await self._store(key_hash, request, entry.counters, entry.generations, value)
+            await self._store(key_hash, request, entry.counters, entry.generations, fetched)
         finally:
             if token is not None and self._redis is not None:
                 await self._redis.unlock(entry_key, token)
@@ -378,7 +393,8 @@ class Cache:
 
     async def _bypass(self, fetch: Fetch) -> CacheResult:
         self.observer.record_cache_event(NONE, "bypass")
-        return CacheResult(await fetch(), CacheStatus.BYPASS)
+        fetched = _fetched(await fetch())
+        return CacheResult(fetched.value, CacheStatus.BYPASS, None, fetched.age)
 
     # --- writes ------------------------------------------------------------------------------------
 
@@ -482,3 +498,7 @@ class Cache:
     def __repr__(self) -> str:
         tiers = "memory+redis" if self._link is not None else "memory"
         return f"Cache({tiers}, ttl={self.config.ttl}, stale={self.config.stale})"
+
+
+def _fetched(answer: bytes | Fetched) -> Fetched:
+    return answer if isinstance(answer, Fetched) else Fetched(answer)

@@ -271,7 +271,9 @@ class Generations:
         local = {name: max(base, self._value(name) + 1) for name in names}
         self.merge(local)
         if self._link is not None:
-            values = await self._run(self._bump, "bump", names, [local[name] for name in names])
+            # Sent even while Redis's circuit is open: Redis may be back for the other processes already,
+            # and they could not learn of this write any other way (writes are few; the timeout bounds it).
+            values = await self._run(self._bump, "bump", names, [local[name] for name in names], force=True)
             if values is None:
                 self._keep(local)
             else:
@@ -318,7 +320,13 @@ class Generations:
         return known[0] if known is not None else self._floor
 
     async def _run(
-        self, script: AsyncScript, operation: str, names: Sequence[str], floors: Sequence[int]
+        self,
+        script: AsyncScript,
+        operation: str,
+        names: Sequence[str],
+        floors: Sequence[int],
+        *,
+        force: bool = False,
     ) -> list[int] | None:
         """Run a counter script; its values, or ``None`` when Redis did not answer or holds another secret."""
         assert self._link is not None
@@ -331,7 +339,7 @@ class Generations:
             self.high_water,
         ]
         args += [self._channel, self.secret_id, *floors]
-        answer = await self._link.run_script(operation, script, keys, args)
+        answer = await self._link.run_script(operation, script, keys, args, force=force)
         if answer is None:
             return None
         if answer == SECRET_MISMATCH:

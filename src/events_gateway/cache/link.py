@@ -117,12 +117,16 @@ class RedisLink:
         """Whether commands are being sent (the circuit is closed)."""
         return self.breaker.closed
 
-    async def run(self, operation: str, command: Callable[[Redis], Awaitable[T]], default: T) -> T:
+    async def run(
+        self, operation: str, command: Callable[[Redis], Awaitable[T]], default: T, *, force: bool = False
+    ) -> T:
         """``await command(client)``, or ``default`` when the circuit is open or Redis fails in any way.
 
-        ``operation`` names the command in logs and metrics (``get``, ``set``, ``bump``, …).
+        ``operation`` names the command in logs and metrics (``get``, ``set``, ``bump``, …). ``force``
+        sends it even while the circuit is open (still within the timeouts): for the rare command that
+        matters more than the load it adds, a write's invalidation.
         """
-        if not self.breaker.admit():
+        if not self.breaker.admit() and not force:
             return default
         task = asyncio.ensure_future(self._attempt(operation, command, default))
         self._tasks.add(task)
@@ -134,10 +138,18 @@ class RedisLink:
         return self.client.register_script(source)
 
     async def run_script(
-        self, operation: str, script: AsyncScript, keys: Sequence[str], args: Sequence[str | int]
+        self,
+        operation: str,
+        script: AsyncScript,
+        keys: Sequence[str],
+        args: Sequence[str | int],
+        *,
+        force: bool = False,
     ) -> Any:
         """Run ``script``; its answer, or ``None`` on any trouble."""
-        return await self.run(operation, lambda r: script(keys=list(keys), args=list(args), client=r), None)
+        return await self.run(
+            operation, lambda r: script(keys=list(keys), args=list(args), client=r), None, force=force
+        )
 
     async def ping(self) -> bool:
         """Whether Redis answers (also the breaker's probe)."""

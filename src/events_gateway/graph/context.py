@@ -1,7 +1,8 @@
 """One context per GraphQL request: fresh loaders over the caller's upstream session, and the calls it cost.
 
-Nothing here outlives the request but the list sizes the planner remembers for the caller's key alone
-(``UpstreamClient.list_counts``), so no caller can ever read another caller's data from a cache.
+Nothing here outlives the request but what is filed under the caller's own key: the list sizes the
+planner remembers (``UpstreamClient.list_counts``) and the cache of upstream answers, which sits under the
+session and files every answer under the caller's key hash. So no caller ever reads another's data.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 
 from strawberry.extensions import SchemaExtension
 
+from ..cache import Cache
 from ..settings import Settings
 from ..upstream import UpstreamCall, UpstreamClient
 from .loaders import Loaders
@@ -43,9 +45,18 @@ class GraphContext:
 
 
 def make_context(
-    *, client: UpstreamClient, api_key: str | None, settings: Settings, request_id: str
+    *,
+    client: UpstreamClient,
+    api_key: str | None,
+    settings: Settings,
+    request_id: str,
+    cache: Cache | None = None,
+    read_through: bool = False,
 ) -> GraphContext:
     """A fresh context for one request, bound to ``api_key`` (call it inside the running event loop).
+
+    With ``cache``, the session's GETs are answered from it when they may be (``read_through``: the
+    caller sent ``Cache-Control: no-cache``, so every GET asks the upstream and refiles its answer).
 
     Example::
 
@@ -53,7 +64,11 @@ def make_context(
         result = await schema.execute(query, context_value=context)
     """
     calls: list[UpstreamCall] = []
-    session = client.session(api_key, observer=calls.append) if api_key else None
+    session = (
+        client.session(api_key, observer=calls.append, cache=cache, read_through=read_through)
+        if api_key
+        else None
+    )
     counts = client.list_counts.for_key(api_key) if api_key and settings.plan_ahead else None
     loaders = Loaders(session=session, settings=settings, loop=asyncio.get_running_loop(), counts=counts)
     return GraphContext(request_id=request_id, settings=settings, loaders=loaders, calls=calls)

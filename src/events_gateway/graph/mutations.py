@@ -3,6 +3,12 @@
 Inputs are checked before any call. Every result is remembered by the request's loaders, so a later
 field of the same request reads it without a call; a deleted object is gone from later lookups and from
 children lists already loaded.
+
+After each successful write, the cache of upstream answers is told what changed, along the hierarchy
+(``HIERARCHY.created`` / ``updated`` / ``deleted``, with the parent and grandparent where this request
+knows them; unknown ones widen the invalidation): the caller's next request, on any worker or replica,
+reads the change. Deleting an event also drops every cached property (the upstream deletes its
+properties too).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from typing import Any
 
 import strawberry
 
-from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, Resource
+from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY, HIERARCHY, Resource
 from .errors import InvalidInput
 from .inputs import (
     CreateEventCategoryInput,
@@ -53,9 +59,39 @@ def _report(change: Change, resource: Resource) -> None:
         report_write(Write(change, kind, resource["id"], parent if isinstance(parent, str) else None))
 
 
+def _parent_of(info: Info, resource_id: str | None) -> str | None:
+    """The parent id of an object this request has seen, else ``None`` (unknown)."""
+    known = info.context.loaders.store.get(resource_id) if resource_id is not None else None
+    parent = known.get("parent") if known is not None else None
+    return parent if isinstance(parent, str) else None
+
+
+async def _created(info: Info, kind: str, resource: Resource) -> None:
+    parent_id = resource.get("parent") if isinstance(resource.get("parent"), str) else None
+    scopes = HIERARCHY.created(
+        kind, resource["id"], parent_id=parent_id, grandparent_id=_parent_of(info, parent_id)
+    )
+    await info.context.loaders.session.invalidate(scopes)
+
+
+async def _updated(info: Info, kind: str, resource: Resource) -> None:
+    parent_id = resource.get("parent") if isinstance(resource.get("parent"), str) else None
+    await info.context.loaders.session.invalidate(
+        HIERARCHY.updated(kind, resource["id"], parent_id=parent_id)
+    )
+
+
+async def _deleted(info: Info, kind: str, resource_id: str, parent_id: str | None) -> None:
+    scopes = HIERARCHY.deleted(
+        kind, resource_id, parent_id=parent_id, grandparent_id=_parent_of(info, parent_id)
+    )
+    await info.context.loaders.session.invalidate(scopes)
+
+
 async def resolve_create_event_category(info: Info, input: CreateEventCategoryInput) -> EventCategory:
     body = input.to_body()
     resource = await info.context.loaders.session.create_event_category(body)
+    await _created(info, CATEGORY, resource)
     return EventCategory.from_resource(_remember(info, resource))
 
 
@@ -64,6 +100,7 @@ async def resolve_create_event(info: Info, input: CreateEventInput) -> Event:
     session = info.context.loaders.session  # UNAUTHENTICATED before the parent is looked up
     await _inherit_integration(info, body, CATEGORY, "categoryId")
     resource = await session.create_event(body)
+    await _created(info, EVENT, resource)
     return Event.from_resource(_remember(info, resource))
 
 
@@ -71,6 +108,7 @@ async def resolve_update_event(info: Info, id: strawberry.ID, input: UpdateEvent
     event_id = check_id(id, "id")
     body = input.to_body()
     resource = await info.context.loaders.session.update_event(event_id, body)
+    await _updated(info, EVENT, resource)
     info.context.loaders.updated(resource)
     _report("updated", resource)
     return Event.from_resource(resource)
@@ -78,9 +116,11 @@ async def resolve_update_event(info: Info, id: strawberry.ID, input: UpdateEvent
 
 async def resolve_delete_event(info: Info, id: strawberry.ID) -> DeletePayload:
     event_id = check_id(id, "id")
+    parent_id = _parent_of(info, event_id)
     await info.context.loaders.session.delete_event(event_id)
+    await _deleted(info, EVENT, event_id, parent_id)
     info.context.loaders.deleted_now(event_id)
-    report_write(Write("deleted", EVENT, event_id))
+    report_write(Write("deleted", EVENT, event_id, parent_id))
     return DeletePayload(id=strawberry.ID(event_id), deleted=True)
 
 
@@ -89,6 +129,7 @@ async def resolve_create_event_property(info: Info, input: CreateEventPropertyIn
     session = info.context.loaders.session  # UNAUTHENTICATED before the parent is looked up
     await _inherit_integration(info, body, EVENT, "eventId")
     resource = await session.create_event_property(body)
+    await _created(info, EVENT_PROPERTY, resource)
     return EventProperty.from_resource(_remember(info, resource))
 
 
@@ -98,6 +139,7 @@ async def resolve_update_event_property(
     property_id = check_id(id, "id")
     body = input.to_body()
     resource = await info.context.loaders.session.update_event_property(property_id, body)
+    await _updated(info, EVENT_PROPERTY, resource)
     info.context.loaders.updated(resource)
     _report("updated", resource)
     return EventProperty.from_resource(resource)
@@ -105,9 +147,11 @@ async def resolve_update_event_property(
 
 async def resolve_delete_event_property(info: Info, id: strawberry.ID) -> DeletePayload:
     property_id = check_id(id, "id")
+    parent_id = _parent_of(info, property_id)
     await info.context.loaders.session.delete_event_property(property_id)
+    await _deleted(info, EVENT_PROPERTY, property_id, parent_id)
     info.context.loaders.deleted_now(property_id)
-    report_write(Write("deleted", EVENT_PROPERTY, property_id))
+    report_write(Write("deleted", EVENT_PROPERTY, property_id, parent_id))
     return DeletePayload(id=strawberry.ID(property_id), deleted=True)
 
 

@@ -16,6 +16,9 @@ and for the cache (it is a ``cache.CacheObserver``)::
 
     metrics.record_cache_event("memory", "hit")
     metrics.record_cache_redis_error("get")
+
+and what the cache answered: whole operations (``record_operation_cache("hit")``), and upstream GETs
+served instead of the upstream (an ``UpstreamCall`` with ``cached`` set, to ``observe_upstream_call``).
 """
 
 from __future__ import annotations
@@ -162,6 +165,21 @@ class GatewayMetrics:
             ["tier", "event"],
             registry=r,
         )
+        self.cache_operations = Counter(
+            "events_gateway_cache_operations",
+            "Whole query results looked up in the operation cache, by status: hit, stale and stale_if_error "
+            "were served without executing; miss was executed (and filed); bypass was executed, the cache "
+            "being unusable.",
+            ["status"],
+            registry=r,
+        )
+        self.cache_answers = Counter(
+            "events_gateway_cache_answers",
+            "Upstream GETs the cache answered instead of the upstream, by route template and status (hit, "
+            "stale, stale_if_error); the others are in events_gateway_upstream_calls_total.",
+            ["route", "status"],
+            registry=r,
+        )
         self.cache_redis_errors = Counter(
             "events_gateway_cache_redis_errors",
             "Redis commands that failed or timed out, by operation; each was answered without Redis.",
@@ -195,6 +213,10 @@ class GatewayMetrics:
         self.upstream_rounds.labels(self.operation_label(operation)).observe(rounds)
 
     def observe_upstream_call(self, call: UpstreamCall) -> None:
+        """One upstream call (``UpstreamClient.add_call_listener``), or one GET the cache answered."""
+        if call.cached is not None:
+            self.cache_answers.labels(call.route, call.cached).inc()
+            return
         status = "none" if call.status is None else str(call.status)
         self.upstream_calls.labels(call.route, status).inc()
         self.upstream_duration.labels(call.route).observe(max(0.0, call.ended - call.started))
@@ -235,6 +257,10 @@ class GatewayMetrics:
     def record_cache_event(self, tier: str, event: str) -> None:
         """Hook for the cache (``cache.CacheObserver``): one event of one tier."""
         self.cache_events.labels(tier, event).inc()
+
+    def record_operation_cache(self, status: str) -> None:
+        """One whole operation looked up in the operation cache (``cache.CacheStatus`` values)."""
+        self.cache_operations.labels(status).inc()
 
     def record_cache_redis_error(self, operation: str) -> None:
         """Hook for the cache and every Redis user: one failed Redis command."""

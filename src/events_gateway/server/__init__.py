@@ -9,7 +9,7 @@ from .app import cache_config, create_app, upstream_settings
 from .browser_safety import bearer_key
 from .call_plan import PLAN_HEADER
 from .graphiql import ASSETS, DEMO_QUERY
-from .keys import CLIENT_KEY, METRICS_KEY, REDIS_KEY, SETTINGS_KEY
+from .keys import CACHE_KEY, CLIENT_KEY, METRICS_KEY, REDIS_KEY, SETTINGS_KEY
 from .persisted_queries import MemoryQueryStore, PersistedQueries, PersistedQueryStore
 from .redis_queries import RedisQueryStore
 from .request_id import REQUEST_ID_KEY
@@ -17,6 +17,7 @@ from .view import GatewayView
 
 __all__ = [
     "ASSETS",
+    "CACHE_KEY",
     "CLIENT_KEY",
     "DEMO_QUERY",
     "METRICS_KEY",

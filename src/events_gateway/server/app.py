@@ -11,7 +11,7 @@ import aiohttp_cors
 from aiohttp import web
 from strawberry.extensions import DisableIntrospection
 
-from ..cache import CacheConfig, RedisLink
+from ..cache import Cache, CacheConfig, RedisLink
 from ..graph import build_schema
 from ..settings import Settings, SettingsError
 from ..upstream import BreakerPolicy, RetryPolicy, UpstreamClient, UpstreamSettings
@@ -21,7 +21,7 @@ from .errors import error_middleware
 from .graphiql import ASSETS_PREFIX, ENDPOINT, GraphiQLPage
 from .health import healthz, readyz
 from .hosts import HostRule
-from .keys import CLIENT_KEY, HOST_RULE_KEY, METRICS_KEY, REDIS_KEY, SETTINGS_KEY
+from .keys import CACHE_KEY, CLIENT_KEY, HOST_RULE_KEY, METRICS_KEY, REDIS_KEY, SETTINGS_KEY
 from .live import STREAM_ENDPOINT, LiveView, install_live
 from .live_socket import SocketOperations
 from .observe import install_observability, observability_extensions, observe_middleware
@@ -115,6 +115,7 @@ def create_app(settings: Settings, *, client: UpstreamClient | None = None) -> w
     )
     if settings.redis_url is not None:
         app.cleanup_ctx.append(_redis(settings.redis_url, view))
+    app.cleanup_ctx.append(_cache(settings))  # after Redis: it shares the process's one link
     install_live(app, settings, schema, cache_namespace=cache_config(settings).namespace)
     graphql_routes = [
         app.router.add_route(method, path, view)
@@ -146,6 +147,21 @@ def _redis(url: str, view: LiveView) -> Callable[[web.Application], AsyncIterato
             await link.aclose()
 
     return redis_link
+
+
+def _cache(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The process's cache of upstream answers and operation results, opened and closed with the app
+    (over the Redis link when there is one; off, but still hashing keys for ETags, when the TTL is 0)."""
+
+    async def cache(app: web.Application) -> AsyncIterator[None]:
+        opened = await Cache.open(cache_config(settings), link=app.get(REDIS_KEY), observer=app[METRICS_KEY])
+        app[CACHE_KEY] = opened
+        try:
+            yield
+        finally:
+            await opened.aclose()
+
+    return cache
 
 
 def _enable_cors(app: web.Application, origins: tuple[str, ...], routes: list[web.AbstractRoute]) -> None:

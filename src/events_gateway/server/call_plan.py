@@ -9,12 +9,19 @@ The plan::
 
     "extensions": {"upstream": {
         "calls": [{"route": "GET /resource/catalog", "status": 200, "ms": 3.1, "startMs": 0.4,
-                   "batchSize": 10, "round": 2}, …],
-        "totalCalls": 7, "rounds": 3, "totalMs": 14.2, "wallMs": 6.0, "failedCalls": 0}}
+                   "batchSize": 10, "round": 2},
+                  {"route": "GET /event/category", "status": 200, "ms": 0.1, "startMs": 0.0,
+                   "round": 0, "cache": "hit", "ageMs": 1520.0}, …],
+        "totalCalls": 7, "rounds": 3, "totalMs": 14.2, "wallMs": 6.0, "failedCalls": 0, "cacheHits": 1}}
 
 ``round`` is the length of the longest chain of calls, each starting after the previous one ended, that
 ends with this call; ``rounds`` is the longest such chain overall: the number of sequential round trips
 the response waited for, whatever ran concurrently beside them. ``startMs`` counts from the first call.
+
+A GET the cache answered is listed with ``cache`` (``hit``, ``stale`` or ``stale_if_error``), the
+answer's age and ``round`` 0: it reached no upstream, so it counts in ``cacheHits``, not in
+``totalCalls``, ``rounds``, ``totalMs`` or ``failedCalls``. A whole answer served from the operation
+cache has no calls at all; its plan says so in ``operationCache`` (``status``, ``ageMs``).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ __all__ = [
     "CallPlanExtension",
     "build_plan",
     "call_plan_extensions",
+    "exchanges",
     "plan_allowed",
     "rounds_of",
     "wants_plan",
@@ -90,30 +98,40 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
+def exchanges(calls: Sequence[UpstreamCall]) -> list[UpstreamCall]:
+    """The calls that reached the upstream (those the cache answered left out)."""
+    return [call for call in calls if call.cached is None]
+
+
 def build_plan(calls: Sequence[UpstreamCall]) -> dict[str, Any]:
     """The ``extensions.upstream`` object for ``calls`` (in the order they started)."""
     ordered = sorted(calls, key=lambda call: call.started)
-    chains = rounds_of(ordered)
+    sent = exchanges(ordered)
+    chains = dict(zip(map(id, sent), rounds_of(sent), strict=True))
     origin = ordered[0].started if ordered else 0.0
     listed = []
-    for call, chain in zip(ordered, chains, strict=True):
+    for call in ordered:
         entry: dict[str, Any] = {
             "route": call.route,
             "status": call.status,
             "ms": _ms(call.ended - call.started),
             "startMs": _ms(call.started - origin),
-            "round": chain,
+            "round": chains.get(id(call), 0),
         }
         if call.batch_size is not None:
             entry["batchSize"] = call.batch_size
+        if call.cached is not None:
+            entry["cache"] = call.cached
+            entry["ageMs"] = _ms(call.age)
         listed.append(entry)
     return {
         "calls": listed,
-        "totalCalls": len(ordered),
-        "rounds": max(chains, default=0),
-        "totalMs": _ms(sum(call.ended - call.started for call in ordered)),
+        "totalCalls": len(sent),
+        "rounds": max(chains.values(), default=0),
+        "totalMs": _ms(sum(call.ended - call.started for call in sent)),
         "wallMs": _ms(max((call.ended for call in ordered), default=origin) - origin),
-        "failedCalls": sum(1 for call in ordered if call.status is None or call.status >= 400),
+        "failedCalls": sum(1 for call in sent if call.status is None or call.status >= 400),
+        "cacheHits": len(ordered) - len(sent),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..cache import RedisLink
+from ..cache import Cache, RedisLink
 from ..observability import GatewayMetrics
 from ..settings import Settings
 from ..upstream import UpstreamClient
@@ -16,3 +16,5 @@ METRICS_KEY = web.AppKey("metrics", GatewayMetrics)
 HOST_RULE_KEY = web.AppKey("host_rule", HostRule)
 #: The process's one Redis client, present when ``EVENTS_GATEWAY_REDIS_URL`` is set.
 REDIS_KEY = web.AppKey("redis", RedisLink)
+#: The process's cache of upstream answers and operation results (always present; off when the TTL is 0).
+CACHE_KEY = web.AppKey("cache", Cache)

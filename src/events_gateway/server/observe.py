@@ -10,8 +10,11 @@ Three small pieces, each attached through a framework hook so handlers and resol
 - :func:`metrics_handler`: ``GET /metrics`` in Prometheus' text format, from the app's own registry.
 
 The access line (logger ``events_gateway.access``) carries ``method``, ``path`` (never the query
-string, which may hold variables), ``status``, ``duration_ms``, ``operation``, ``outcome`` and
-``upstream_calls``, plus the ``request_id`` every record of the request has.
+string, which may hold variables), ``status``, ``duration_ms``, ``operation``, ``outcome``,
+``upstream_calls`` and ``cache_hits`` (GETs the cache answered), plus the ``request_id`` every record of
+the request has. Only calls that reached the upstream count in its rounds; every call is counted in the
+metrics as it ends, through the client (``UpstreamClient.add_call_listener``), so the calls of a
+background cache refresh that ends after its request are counted too.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from ..observability import (
     request_scope,
 )
 from ..settings import Settings
-from .call_plan import PLAN_HEADER, call_plan_extensions, plan_allowed, rounds_of, wants_plan
+from .call_plan import PLAN_HEADER, call_plan_extensions, exchanges, plan_allowed, rounds_of, wants_plan
 from .graphiql import ENDPOINT
 from .keys import CLIENT_KEY, METRICS_KEY, SETTINGS_KEY
 from .request_id import ensure_request_id
@@ -127,12 +130,10 @@ def _finish(request: web.Request, record: RequestRecord, status: int) -> None:
     outcome = operation.outcome if operation is not None else ("ok" if status < 400 else f"HTTP_{status}")
     metrics = request.app.get(METRICS_KEY)
     is_graphql = request.path == ENDPOINT and (record.operations or status >= 400)
-    if metrics is not None:
-        if is_graphql:
-            metrics.observe_request(name, outcome, seconds)
-            metrics.observe_rounds(name, max(rounds_of(record.calls), default=0))
-        for call in record.calls:
-            metrics.observe_upstream_call(call)
+    sent = exchanges(record.calls)
+    if metrics is not None and is_graphql:  # its calls were counted as they ended (``observe_client``)
+        metrics.observe_request(name, outcome, seconds)
+        metrics.observe_rounds(name, max(rounds_of(sent), default=0))
     access_logger.info(
         "%s %s %d %.1fms",
         request.method,
@@ -146,7 +147,8 @@ def _finish(request: web.Request, record: RequestRecord, status: int) -> None:
             "duration_ms": round(seconds * 1000, 3),
             "operation": name,
             "outcome": outcome if is_graphql else None,
-            "upstream_calls": len(record.calls),
+            "upstream_calls": len(sent),
+            "cache_hits": len(record.calls) - len(sent),
         },
     )
 
@@ -185,10 +187,13 @@ def install_observability(app: web.Application, settings: Settings) -> GatewayMe
             client.breaker.add_listener(metrics.breaker_listener)
         if client.resilience is not None:
             client.resilience.add_retry_listener(metrics.record_retry)
+        # Every call, background cache refreshes included (they may end after their request did).
+        unlisten = client.add_call_listener(metrics.observe_upstream_call)
         uninstrument = client.instrument(instrument_upstream) if settings.otel else None
         try:
             yield
         finally:
+            unlisten()
             if uninstrument is not None:
                 uninstrument()
 

@@ -8,7 +8,8 @@ modules, each wired in through one of Strawberry's hooks here:
 - ``negotiation``: the response media type from ``Accept`` (406 when none fits), the body's type (415);
 - ``request``: the request parameters, strictly read (400 for anything malformed);
 - ``response``: ``data`` only when execution started, a code on every error, the status code;
-- ``caching``: ``Vary`` and ``Cache-Control: private`` on GET answers.
+- ``operation_cache``: a repeated query answered from the cache of whole results, without executing;
+- ``caching``: ``Vary``, ``Cache-Control: private, max-age=…``, ``ETag`` and ``304`` on GET answers.
 
 A batch (a JSON array of operations on POST) is answered with an array in the same order, always with
 200: each operation's errors stay in its own entry. Its operations share one context, so one set of
@@ -16,28 +17,29 @@ loaders (an object two of them need is fetched once, and lookups of several batc
 cost budget. Queries run concurrently; a mutation runs alone, after the operations before it and before
 those after it, so the batch reads and writes in the order it was written (docs/http.md).
 
-Queries are allowed over GET so that CDNs can cache them; a mutation over GET is refused with 405 before
-anything runs. Every refusal is a GraphQL-shaped body with an ``extensions.code`` (see ``errors``).
+Queries are allowed over GET so that browsers can cache them (privately: every answer is one caller's);
+a mutation over GET is refused with 405 before anything runs. Every refusal is a GraphQL-shaped body
+with an ``extensions.code`` (see ``errors``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from functools import lru_cache
 from typing import Any, cast
 
 import orjson
 import strawberry
 from aiohttp import hdrs, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from ..cache import KeyHash
 from ..graph import ErrorCode, GraphContext, make_context
 from ..settings import Settings
 from ..upstream import deadline_scope
@@ -45,13 +47,14 @@ from .browser_safety import caller_key
 from .caching import add_cache_headers
 from .errors import RequestRefused, error_body
 from .graphiql import GraphiQLPage, opens_graphiql
-from .keys import CLIENT_KEY
+from .keys import CACHE_KEY, CLIENT_KEY
 from .negotiation import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
     check_request_body_type,
     response_media_type,
 )
+from .operation_cache import OperationCacheView, reads_through, selects_mutation
 from .persisted_queries import PersistedQueriesView
 from .request import parameters_from_body, parameters_from_query_string
 from .request_id import ensure_request_id
@@ -66,8 +69,11 @@ MISSING_QUERY_MESSAGE = "The request has no 'query': send the GraphQL document a
 TOO_LARGE_MESSAGE = "The request body is over {limit} bytes, more than this server accepts."
 
 
-class GatewayView(PersistedQueriesView):
-    """The GraphQL endpoint: one context per request, GraphQL over HTTP at the edges, our own GraphiQL."""
+class GatewayView(PersistedQueriesView, OperationCacheView):
+    """The GraphQL endpoint: one context per request, GraphQL over HTTP at the edges, our own GraphiQL.
+
+    A persisted query's hash is resolved to its document first, then the operation cache answers it
+    when it may (``PersistedQueriesView`` comes before ``OperationCacheView`` in the method order)."""
 
     def __init__(self, schema: strawberry.Schema, *, settings: Settings, graphiql: GraphiQLPage | None):
         super().__init__(
@@ -86,6 +92,8 @@ class GatewayView(PersistedQueriesView):
             api_key=request.get(API_KEY),
             settings=self._settings,
             request_id=ensure_request_id(request),
+            cache=request.app.get(CACHE_KEY),
+            read_through=reads_through(request.headers),
         )
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
@@ -191,7 +199,7 @@ class GatewayView(PersistedQueriesView):
             sha = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
             if isinstance(sha, str):
                 query = await self.persisted_queries.store.get(sha.lower())
-        return query is not None and _selects_mutation(
+        return query is not None and selects_mutation(
             query, operation.operation_name, max_tokens=self._settings.max_tokens
         )
 
@@ -229,8 +237,21 @@ class GatewayView(PersistedQueriesView):
             response = self._refusal(request, refused)
         except HTTPException as exc:
             response = self._refusal(request, self._refused_by_strawberry(request, exc))
-        add_cache_headers(request, response, fallback_key=self._settings.api_key is not None)
-        return response
+        return add_cache_headers(
+            request,
+            response,
+            fallback_key=self._settings.api_key is not None,
+            key_hash=self._key_hash(request),
+            ttl=self._settings.cache_ttl,
+        )
+
+    @staticmethod
+    def _key_hash(request: web.Request) -> KeyHash | None:
+        """The caller's key as the cache hashes it (for a GET's ``ETag``), when a key is in play."""
+        cache, key = request.app.get(CACHE_KEY), request.get(API_KEY)
+        if request.method != hdrs.METH_GET or cache is None or key is None:
+            return None
+        return cache.key_hash(key)
 
     def _refused_by_strawberry(self, request: web.Request, exc: HTTPException) -> RequestRefused:
         """Strawberry's refusals, given the status and code GraphQL over HTTP asks for."""
@@ -267,15 +288,3 @@ class GatewayView(PersistedQueriesView):
             headers=refused.headers,
             content_type=request.get(MEDIA_TYPE_KEY, APPLICATION_JSON),
         )
-
-
-@lru_cache(maxsize=256)
-def _selects_mutation(query: str, operation_name: str | None, *, max_tokens: int) -> bool:
-    """Whether ``query`` run with ``operation_name`` is a mutation (documents repeat: kept per text).
-
-    A document over the token limit is not parsed here (the limits refuse it when it runs)."""
-    try:
-        operation = get_operation_ast(parse(query, no_location=True, max_tokens=max_tokens), operation_name)
-    except GraphQLError:
-        return False
-    return operation is not None and operation.operation is OperationType.MUTATION

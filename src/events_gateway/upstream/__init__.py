@@ -1,6 +1,6 @@
 """The upstream part: a typed async client of the Secoda Events REST API, its errors, filter builders and
-resilience policies (retries, circuit breaker, the per-request deadline) and the paging engine that reads
-whole lists and windows of them.
+resilience policies (retries, circuit breaker, the per-request deadline), the paging engine that reads
+whole lists and windows of them, and what each read depends on for the cache (``HIERARCHY``, ``read_deps``).
 
 Everything the rest of the gateway may use is listed in ``__all__`` and imported from here, never from
 the modules (an import contract in ``pyproject.toml`` holds to that). The ``_``-prefixed modules are
@@ -26,6 +26,7 @@ from .client import (
     is_base_url,
 )
 from .counts import KeyCounts, ListCounts
+from .dependencies import HIERARCHY, OPERATION_DEPS, read_deps
 from .errors import (
     BadRequest,
     Forbidden,
@@ -80,6 +81,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "EVENT",
     "EVENT_PROPERTY",
+    "HIERARCHY",
+    "OPERATION_DEPS",
     "STABLE_SORT",
     "BadRequest",
     "BreakerPolicy",
@@ -123,5 +126,6 @@ __all__ = [
     "lt",
     "not_",
     "or_",
+    "read_deps",
     "sort",
 ]

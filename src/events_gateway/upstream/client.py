@@ -20,9 +20,13 @@ Retries, circuit breaking and deadlines belong to ``resilience.ResilientTranspor
 
 A session shares identical GETs while they are in flight: a second caller asking for a URL that is
 already on its way waits for that exchange instead of sending its own (two aliases, or two loaders,
-reaching the same page at once), and a failure reaches every waiter. Nothing is kept once the answer
-lands, so a read after a write is always fresh, and nothing is shared between sessions, so one caller's
-key never serves another's request.
+reaching the same page at once), and a failure reaches every waiter.
+
+A session given a ``cache`` (``events_gateway.cache``) asks it first, at that same GET exchange: each
+successful GET answer is filed under the keyed hash of the session's key and the URL, with the scopes it
+depends on (``dependencies.read_deps``), and served to later sessions of the same key while fresh, or
+stale while it is refreshed. Another key's session never sees it. A 401 or 403 for the key drops every
+answer filed under it. Without a cache, nothing is kept once the answer lands.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeAlias
@@ -41,6 +45,7 @@ import httpx
 import orjson
 
 from .._errors import SettingsError
+from ..cache import Cache, CacheStatus, KeyHash, Scope
 from ._envelope import EnvelopeError, normalise_id, normalise_resource, parse_page, path_id
 from ._exceptions import (
     FIELD_ERROR_STATUSES,
@@ -54,6 +59,7 @@ from ._exceptions import (
 from ._transport import default_transport
 from ._urls import UrlBuilder
 from .counts import ListCounts
+from .dependencies import read_deps
 from .errors import Unauthenticated, UpstreamError, UpstreamMisuse, UpstreamUnavailable
 from .filters import Filter, Sort
 from .resilience import BreakerPolicy, CircuitBreaker, ResilientTransport, RetryPolicy, origin_of
@@ -76,6 +82,10 @@ USER_AGENT = "events-gateway/0.1"
 #: Sent on every request. Sessions build ``httpx.Request`` objects with these already merged, which
 #: spares the per-call merge of ``AsyncClient.build_request`` (measured in ``bench/transport.py``).
 _BASE_HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": USER_AGENT}
+#: The upstream's answers that say the key itself is refused: everything cached for it goes.
+_REFUSED_KEY = frozenset({401, 403})
+#: What a GET's dependencies are computed by, when a cache needs them (``dependencies.read_deps``).
+_Deps: TypeAlias = Callable[[], tuple[Scope, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +120,12 @@ class PageSizeMemo:
 
 @dataclass(frozen=True, slots=True)
 class UpstreamCall:
-    """What one HTTP exchange cost; handed to a session's observer (call plan, metrics, round counting)."""
+    """What one HTTP exchange cost; handed to a session's observer (call plan, metrics, round counting).
+
+    A GET the cache answered is reported too, with ``cached`` set (``hit``, ``stale`` or
+    ``stale_if_error``) and ``age`` the answer's age in seconds: no exchange took place, so it counts in
+    no round and in no upstream metric.
+    """
 
     method: str
     route: str  # the route template, e.g. "GET /resource/catalog", never the full URL
@@ -118,6 +133,8 @@ class UpstreamCall:
     started: float  # time.perf_counter()
     ended: float
     batch_size: int | None = None  # keys carried by an ``in`` filter, when the caller says so
+    cached: str | None = None
+    age: float = 0.0
 
 
 CallObserver: TypeAlias = Callable[[UpstreamCall], None]
@@ -211,6 +228,7 @@ class UpstreamClient:
         self.breaker: CircuitBreaker | None = None
         #: The retrying transport (its ``add_retry_listener`` feeds metrics), ``None`` likewise.
         self.resilience: ResilientTransport | None = None
+        self._call_listeners: list[CallObserver] = []
         if transport is None:
             self.breaker = CircuitBreaker(settings.breaker) if settings.breaker is not None else None
             inner = default_transport(max_connections=settings.max_connections)
@@ -240,9 +258,26 @@ class UpstreamClient:
         """
         return instrumentation(self._http)
 
-    def session(self, api_key: str, *, observer: CallObserver | None = None) -> UpstreamSession:
-        """A view sending ``Authorization: Bearer <api_key>``; cheap, made once per incoming request."""
-        return UpstreamSession(self, api_key, observer)
+    def add_call_listener(self, listener: CallObserver) -> Callable[[], None]:
+        """Hear of every call any session makes, or the cache answers for it, background refreshes
+        included (metrics); returns the function that stops it. A listener's bug fails no request."""
+        self._call_listeners.append(listener)
+        return lambda: self._call_listeners.remove(listener)
+
+    def session(
+        self,
+        api_key: str,
+        *,
+        observer: CallObserver | None = None,
+        cache: Cache | None = None,
+        read_through: bool = False,
+    ) -> UpstreamSession:
+        """A view sending ``Authorization: Bearer <api_key>``; cheap, made once per incoming request.
+
+        With ``cache`` (enabled), its GETs are answered from it when they may be; ``read_through`` (the
+        caller sent ``Cache-Control: no-cache``) asks the upstream every time and files the answers.
+        """
+        return UpstreamSession(self, api_key, observer, cache=cache, read_through=read_through)
 
     async def healthcheck(self) -> bool:
         """True when ``GET /healthcheck`` answers ``{"status": "OK"}``; never raises."""
@@ -267,9 +302,30 @@ class UpstreamClient:
 class UpstreamSession:
     """The routes, as seen by one caller's key. Every method raises an ``UpstreamError`` subclass."""
 
-    __slots__ = ("_client", "_headers", "_in_flight", "_key_problem", "_observer", "_write_headers")
+    __slots__ = (
+        "_cache",
+        "_client",
+        "_dropped",
+        "_headers",
+        "_in_flight",
+        "_key_problem",
+        "_observer",
+        "_write_headers",
+        "key_hash",
+        "oldest_answer",
+        "read_through",
+        "stale",
+    )
 
-    def __init__(self, client: UpstreamClient, api_key: str, observer: CallObserver | None = None) -> None:
+    def __init__(
+        self,
+        client: UpstreamClient,
+        api_key: str,
+        observer: CallObserver | None = None,
+        *,
+        cache: Cache | None = None,
+        read_through: bool = False,
+    ) -> None:
         self._client = client
         self._observer = observer
         self._key_problem = _key_problem(api_key)
@@ -278,6 +334,17 @@ class UpstreamSession:
         self._write_headers = {**self._headers, "Content-Type": "application/json"}
         #: GETs on their way, by URL: later askers of the same URL wait for the same exchange.
         self._in_flight: dict[str, _InFlight] = {}
+        usable = cache is not None and cache.enabled and not self._key_problem
+        self._cache = cache if usable else None
+        #: The key as the cache files its answers (never the key itself); ``None`` without a cache.
+        self.key_hash: KeyHash | None = cache.key_hash(api_key) if cache is not None and usable else None
+        #: Ask the upstream for every GET (and file the answers), never answering from the cache.
+        self.read_through = read_through
+        self._dropped = False
+        #: Seconds: the age of the oldest answer the cache served this session (0: all were fetched now).
+        self.oldest_answer = 0.0
+        #: Whether the cache served this session an answer past its TTL.
+        self.stale = False
 
     def __repr__(self) -> str:
         return f"UpstreamSession(base_url={self._client._base!r}, api_key=<redacted>)"
@@ -289,10 +356,14 @@ class UpstreamSession:
 
     # event categories
     async def list_event_categories(self, *, title: str | None = None, page: int = 1) -> Page:
-        return await self._list("/event/category", "GET /event/category", {"title": title}, page)
+        route = "GET /event/category"
+        return await self._list(
+            "/event/category", route, {"title": title}, page, None, partial(read_deps, route)
+        )
 
     async def get_event_category(self, category_id: str) -> Resource:
-        return await self._get(f"/event/category/{path_id(category_id)}", "GET /event/category/{id}")
+        path = f"/event/category/{path_id(category_id)}"
+        return await self._get(path, "GET /event/category/{id}", category_id)
 
     async def create_event_category(self, body: Mapping[str, Any]) -> Resource:
         return await self._write("POST", "/event/category", "POST /event/category", body)
@@ -307,10 +378,12 @@ class UpstreamSession:
         page: int = 1,
     ) -> Page:
         params = _child_params(title, parent_id, integration_id)
-        return await self._list("/event/events", "GET /event/events", params, page)
+        route = "GET /event/events"
+        deps = partial(read_deps, route, parent_id=parent_id)
+        return await self._list("/event/events", route, params, page, None, deps)
 
     async def get_event(self, event_id: str) -> Resource:
-        return await self._get(f"/event/events/{path_id(event_id)}", "GET /event/events/{id}")
+        return await self._get(f"/event/events/{path_id(event_id)}", "GET /event/events/{id}", event_id)
 
     async def create_event(self, body: Mapping[str, Any]) -> Resource:
         return await self._write("POST", "/event/events", "POST /event/events", body)
@@ -333,11 +406,13 @@ class UpstreamSession:
         page: int = 1,
     ) -> Page:
         params = _child_params(title, parent_id, integration_id)
-        return await self._list("/event/event_properties", "GET /event/event_properties", params, page)
+        route = "GET /event/event_properties"
+        deps = partial(read_deps, route, parent_id=parent_id)
+        return await self._list("/event/event_properties", route, params, page, None, deps)
 
     async def get_event_property(self, property_id: str) -> Resource:
         path = f"/event/event_properties/{path_id(property_id)}"
-        return await self._get(path, "GET /event/event_properties/{id}")
+        return await self._get(path, "GET /event/event_properties/{id}", property_id)
 
     async def create_event_property(self, body: Mapping[str, Any]) -> Resource:
         return await self._write("POST", "/event/event_properties", "POST /event/event_properties", body)
@@ -359,8 +434,10 @@ class UpstreamSession:
         page: int = 1,
         batch_size: int | None = None,
     ) -> Page:
+        route = "GET /resource/catalog"
+        deps = partial(read_deps, route, catalog_filter=filter)
         return await self._list(
-            "/resource/catalog", "GET /resource/catalog", _catalog_params(filter, sort), page, batch_size
+            "/resource/catalog", route, _catalog_params(filter, sort), page, batch_size, deps
         )
 
     def resources_url_length(self, *, filter: Filter | None, sort: Sort | None, page: int = 1) -> int:
@@ -369,15 +446,16 @@ class UpstreamSession:
         return len(url.encode())
 
     async def get_resource(self, resource_id: str) -> Resource:
-        return await self._get(f"/resource/all/{path_id(resource_id)}", "GET /resource/all/{id}")
+        return await self._get(f"/resource/all/{path_id(resource_id)}", "GET /resource/all/{id}", resource_id)
 
     # integrations
     async def list_integrations(self, *, page: int = 1) -> Page:
-        return await self._list("/integration/integrations", "GET /integration/integrations", {}, page)
+        route = "GET /integration/integrations"
+        return await self._list("/integration/integrations", route, {}, page, None, partial(read_deps, route))
 
     async def get_integration(self, integration_id: str) -> Resource:
         path = f"/integration/integrations/{path_id(integration_id)}"
-        return await self._get(path, "GET /integration/integrations/{id}")
+        return await self._get(path, "GET /integration/integrations/{id}", integration_id)
 
     async def follow(self, next_url: str, *, batch_size: int | None = None) -> Page:
         """GET an opaque ``links.next`` URL as given (never rebuilt).
@@ -394,8 +472,16 @@ class UpstreamSession:
         if origin_of(url) != client._origin:
             raise UpstreamUnavailable(MSG_FOREIGN_LINK, route=route)
         page = _page_of(url)
-        response = await self._send("GET", url, route, None, batch_size)
+        response = await self._send("GET", url, route, None, batch_size, partial(_link_deps, route, url))
         return self._read_page(response, route, page)
+
+    # the cache
+
+    async def invalidate(self, scopes: Iterable[Scope]) -> None:
+        """A write through this session changed ``scopes`` (``HIERARCHY.created(…)`` and friends): no
+        answer computed before it is served again, to this key, in any process."""
+        if self._cache is not None and self.key_hash is not None:
+            await self._cache.invalidate(self.key_hash, scopes)
 
     # the exchange
 
@@ -406,17 +492,52 @@ class UpstreamSession:
         route: str,
         body: Mapping[str, Any] | None,
         batch_size: int | None = None,
+        deps: _Deps | None = None,
     ) -> httpx.Response:
         if self._key_problem:
             raise Unauthenticated(self._key_problem, route=route)
         if method != "GET":
             return await self._exchange(method, url, route, body, batch_size)
+        cache, key_hash = self._cache, self.key_hash
+        if cache is not None and key_hash is not None and deps is not None:
+            return await self._cached(cache, key_hash, url, route, batch_size, deps)
+        return await self._shared(url, route, batch_size)
+
+    async def _cached(
+        self, cache: Cache, key_hash: KeyHash, url: httpx.URL, route: str, batch_size: int | None, deps: _Deps
+    ) -> httpx.Response:
+        """A GET through the cache: a successful answer is filed; any other goes to the caller unfiled."""
+
+        async def fetch() -> bytes:
+            response = await self._shared(url, route, batch_size)
+            if response.status_code != 200:
+                raise _Unfiled(response)
+            return response.content
+
+        started = time.perf_counter()
+        try:
+            result = await cache.get_or_fetch(
+                key_hash, f"GET {url}", deps(), fetch, read_through=self.read_through
+            )
+        except _Unfiled as unfiled:
+            return unfiled.response
+        if result.from_cache:
+            self.oldest_answer = max(self.oldest_answer, result.age)
+            self.stale = self.stale or result.status is not CacheStatus.HIT
+            ended = time.perf_counter()
+            self._notify(
+                UpstreamCall("GET", route, 200, started, ended, batch_size, str(result.status), result.age)
+            )
+        return httpx.Response(200, content=result.value)
+
+    async def _shared(self, url: httpx.URL, route: str, batch_size: int | None) -> httpx.Response:
+        """A GET, shared with any identical one of this session still on its way."""
         key = str(url)
         shared = self._in_flight.get(key)
         if shared is None or shared.task.done() or shared.task.cancelling():
             # A task of its own, so that one waiter's cancellation does not cancel the others' call; it
             # copies this context, and with it the request's deadline.
-            task = asyncio.create_task(self._exchange(method, url, route, None, batch_size))
+            task = asyncio.create_task(self._exchange("GET", url, route, None, batch_size))
             shared = self._in_flight[key] = _InFlight(task)
             task.add_done_callback(partial(self._landed, key))
         return await shared.wait()
@@ -444,25 +565,41 @@ class UpstreamSession:
                 request = httpx.Request(method, url, headers=headers, content=content)
                 response = await self._client._http.send(request)
             status = response.status_code
+            if status in _REFUSED_KEY:
+                await self._drop_key()
         finally:
             ended = time.perf_counter()
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s -> %s in %.1f ms", route, status, (ended - started) * 1000)
-            if self._observer is not None:
-                self._notify(UpstreamCall(method, route, status, started, ended, batch_size))
+            self._notify(UpstreamCall(method, route, status, started, ended, batch_size))
         return response
 
+    async def _drop_key(self) -> None:
+        """The upstream refused this key: nothing cached under it may be served again, anywhere."""
+        if self._cache is not None and self.key_hash is not None and not self._dropped:
+            self._dropped = True
+            await self._cache.drop_key(self.key_hash)
+
     def _notify(self, call: UpstreamCall) -> None:
-        try:
-            self._observer(call)  # type: ignore[misc]  # checked by the caller
-        except Exception:  # an observer's bug must not fail the caller's request
-            logger.exception("upstream call observer failed for %s", call.route)
+        """Tell the session's observer and the client's listeners (their bugs fail no request)."""
+        observer = self._observer
+        for hear in (*((observer,) if observer is not None else ()), *self._client._call_listeners):
+            try:
+                hear(call)
+            except Exception:
+                logger.exception("upstream call observer failed for %s", call.route)
 
     async def _list(
-        self, path: str, route: str, params: Mapping[str, Any], page: int, batch_size: int | None = None
+        self,
+        path: str,
+        route: str,
+        params: Mapping[str, Any],
+        page: int,
+        batch_size: int | None = None,
+        deps: _Deps | None = None,
     ) -> Page:
         url = self._client._urls.url(path, {**params, "page": page})
-        response = await self._send("GET", url, route, None, batch_size)
+        response = await self._send("GET", url, route, None, batch_size, deps)
         return self._read_page(response, route, page)
 
     def _read_page(self, response: httpx.Response, route: str, page: int) -> Page:
@@ -475,8 +612,9 @@ class UpstreamSession:
             raise UpstreamUnavailable(MSG_UNREADABLE, route=route, status=response.status_code) from exc
         return Page(results=results, count=count, page=number, total_pages=total_pages, next_url=next_url)
 
-    async def _get(self, path: str, route: str) -> Resource:
-        response = await self._send("GET", self._client._urls.url(path), route, None)
+    async def _get(self, path: str, route: str, object_id: str) -> Resource:
+        deps = partial(read_deps, route, object_id=object_id)
+        response = await self._send("GET", self._client._urls.url(path), route, None, None, deps)
         return _read_resource(response, route)
 
     async def _write(self, method: str, path: str, route: str, body: Mapping[str, Any]) -> Resource:
@@ -487,6 +625,14 @@ class UpstreamSession:
         response = await self._send("DELETE", self._client._urls.url(path), route, None)
         if not response.is_success:
             raise _error(response, route)
+
+
+class _Unfiled(Exception):
+    """A GET answer the cache must not file (any status but 200), carried out to the caller as it came."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 class _InFlight:
@@ -564,6 +710,18 @@ def _key_problem(api_key: str) -> str | None:
     if not all("!" <= ch <= "~" for ch in api_key):
         return MSG_MALFORMED_KEY
     return None
+
+
+def _link_deps(route: str, url: httpx.URL) -> tuple[Scope, ...]:
+    """What a followed next link's answer depends on, read back from its query (``read_deps``)."""
+    params = dict(parse_qsl(url.query.decode("ascii", "replace")))
+    catalog_filter: Any = None
+    if "filter" in params:
+        try:
+            catalog_filter = orjson.loads(params["filter"])
+        except orjson.JSONDecodeError:
+            catalog_filter = None  # unreadable: the widest scopes
+    return read_deps(route, parent_id=params.get("parent_id"), catalog_filter=catalog_filter)
 
 
 def _page_of(url: httpx.URL) -> int:

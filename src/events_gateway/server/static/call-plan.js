@@ -3,9 +3,11 @@
  * A request sent with the header X-Upstream-Plan: 1 is answered, when the gateway allows it
  * (EVENTS_GATEWAY_UPSTREAM_PLAN), with
  *
- *   extensions.upstream = {calls: [{route, status, ms, startMs, round, batchSize?}, …],
- *                          totalCalls, rounds, totalMs, wallMs, failedCalls, cacheHits?}
+ *   extensions.upstream = {calls: [{route, status, ms, startMs, round, batchSize?, cache?, ageMs?}, …],
+ *                          totalCalls, rounds, totalMs, wallMs, failedCalls, cacheHits?, operationCache?}
  *
+ * A call with `cache` was answered by the gateway's cache (round 0: it waited for no round trip); a plan
+ * with `operationCache` is that of an answer served whole from the cache, without any call.
  * (docs/observability.md). create() gives GraphiQL a fetcher that asks for that plan and keeps the last
  * one, and a plugin (GraphiQL 3's {title, icon, content}) that draws it: one bar per call, placed by its
  * start and length on the response's time axis, grouped by round, with the totals above. When the gateway
@@ -170,12 +172,15 @@
     if (typeof call.batchSize === "number") {
       details.push("batch " + call.batchSize);
     }
+    if (call.cache) {
+      details.push("from the cache (" + call.cache.replace(/_/g, " ") + ", " + number((call.ageMs || 0) / 1000, 1) + " s old)");
+    }
     var left = Math.min(100, Math.max(0, (call.startMs / scale) * 100));
     var width = Math.min(100 - left, Math.max(0.5, (call.ms / scale) * 100));
     return h(
       "li",
       {
-        className: "eg-plan-call" + (failed(call) ? " eg-plan-failed" : ""),
+        className: "eg-plan-call" + (failed(call) ? " eg-plan-failed" : "") + (call.cache ? " eg-plan-cached" : ""),
         title: call.route + " · " + details.join(" · ") + " · starts at " + number(call.startMs, 1) + " ms",
       },
       h("div", { className: "eg-plan-label" }, h("span", { className: "eg-plan-route" }, call.route), h("span", { className: "eg-plan-details" }, details.join(" · "))),
@@ -211,7 +216,7 @@
         return h(
           "section",
           { key: round, className: "eg-plan-round", "data-round": round },
-          h("h3", null, "Round " + round, h("span", null, plural(inRound.length, "call", "calls"))),
+          h("h3", null, round === 0 ? "From the cache" : "Round " + round, h("span", null, plural(inRound.length, "call", "calls"))),
           h(
             "ol",
             null,
@@ -238,11 +243,15 @@
     if (!last.plan) {
       return h(Message, null, "The last response carried no call plan: the request was refused before it ran (see the response).");
     }
+    var whole = last.plan.operationCache;
+    var empty = whole
+      ? "The whole answer came from the gateway's cache (" + String(whole.status).replace(/_/g, " ") + ", " + number((whole.ageMs || 0) / 1000, 1) + " s old): nothing was executed and no call was made."
+      : "This response needed no upstream call.";
     return h(
       React.Fragment,
       null,
       h(Totals, { plan: last.plan }),
-      last.plan.calls.length ? h(Rounds, { plan: last.plan }) : h(Message, null, "This response needed no upstream call.")
+      last.plan.calls.length ? h(Rounds, { plan: last.plan }) : h(Message, null, empty)
     );
   }
 
