@@ -9,8 +9,8 @@ Each origin (scheme, host and port) has its own circuit::
 
 While open, requests fail at once with :class:`CircuitOpen` and no network call. Half-open lets exactly
 one request through as a probe; the others keep failing fast until it settles. What counts as a
-failure is the transport's call (connection errors, timeouts it did not cause itself, 5xx); a 4xx,
-429 included, proves the upstream is alive and counts as a success.
+failure is the transport's call (connection errors, timeouts it did not cause itself, 5xx, a read's
+body that does not decode); a 4xx, 429 included, proves the upstream is alive and counts as a success.
 
 All state changes happen between awaits on one event loop, so no lock is needed (asyncio only, not
 thread-safe).

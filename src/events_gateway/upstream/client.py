@@ -55,7 +55,14 @@ from ._transport import default_transport
 from ._urls import UrlBuilder
 from .errors import Unauthenticated, UpstreamError, UpstreamMisuse, UpstreamUnavailable
 from .filters import Filter, Sort
-from .resilience import BreakerPolicy, CircuitBreaker, ResilientTransport, RetryPolicy, origin_of
+from .resilience import (
+    DECODED_BODY,
+    BreakerPolicy,
+    CircuitBreaker,
+    ResilientTransport,
+    RetryPolicy,
+    origin_of,
+)
 
 logger = logging.getLogger("events_gateway.upstream")
 
@@ -183,7 +190,11 @@ class UpstreamClient:
         if transport is None:
             self.breaker = CircuitBreaker(settings.breaker) if settings.breaker is not None else None
             inner = default_transport(max_connections=settings.max_connections)
-            transport = self.resilience = ResilientTransport(inner, settings.retry, self.breaker)
+            # Every answer the client reads is JSON, so a GET whose body does not decode (cut short in
+            # transit) is retried like a dropped connection, and the body is decoded only once.
+            transport = self.resilience = ResilientTransport(
+                inner, settings.retry, self.breaker, decode=orjson.loads
+            )
         self._http = _CookielessClient(
             transport=transport,
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
@@ -472,13 +483,23 @@ def _read_resource(response: httpx.Response, route: str) -> Resource:
 
 
 def _expect_json(response: httpx.Response, route: str) -> Any:
-    """The decoded body of a 2xx answer; any other status raises its mapped error."""
+    """The decoded body of a 2xx answer; any other status raises its mapped error.
+
+    The resilient transport hands up the body it already decoded; the first reader takes it (a shared
+    GET's other waiters decode their own copy, since readers normalise what they get in place).
+    """
     if not response.is_success:
         raise _error(response, route)
+    decoded = response.extensions.pop(DECODED_BODY, _UNDECODED)
+    if decoded is not _UNDECODED:
+        return decoded
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError as exc:
         raise UpstreamUnavailable(MSG_UNREADABLE, route=route, status=response.status_code) from exc
+
+
+_UNDECODED = object()
 
 
 def _error(response: httpx.Response, route: str) -> UpstreamError:
