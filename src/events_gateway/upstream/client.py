@@ -158,7 +158,8 @@ class _NoCookies(httpx.Cookies):
 
 
 class _CookielessClient(httpx.AsyncClient):
-    """``httpx.AsyncClient`` whose cookie jar is always the empty, never-storing one."""
+    """``httpx.AsyncClient`` whose cookie jar is always the empty, never-storing one, and whose answers
+    free their bodies as soon as the last reader drops them."""
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -167,6 +168,21 @@ class _CookielessClient(httpx.AsyncClient):
     @cookies.setter
     def cookies(self, cookies: Any) -> None:  # ``AsyncClient.__init__`` sets an empty jar; keep ours
         return None
+
+    async def send(self, request: httpx.Request, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        response = await super().send(request, stream=stream, **kwargs)
+        if not stream:
+            # httpx binds each response to a stream that points back at it (``BoundAsyncStream``), a
+            # cycle that only the cycle collector frees. Under load that collector runs seldom, and a
+            # slow request's answers reach its oldest generation first, so their bodies (a page is
+            # ~60 KB) piled up for minutes. The body is read by now; the bound stream has no more use.
+            response.stream = _READ
+        return response
+
+
+#: Stands in for a response's stream once its body has been read (never iterated again: httpx reads
+#: ``content`` from then on and refuses to stream a consumed body).
+_READ = httpx.ByteStream(b"")
 
 
 _NO_COOKIES = _NoCookies()

@@ -254,50 +254,61 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         deadline = current_deadline()
         last_error: BaseException | None = None
         attempt = 0
-        while True:
-            attempt += 1
-            if deadline is not None and deadline.expired:
-                raise DeadlineExceeded(MSG_DEADLINE, request=request) from last_error
-            if self.breaker is not None and not self.breaker.admit(origin):
-                raise CircuitOpen(
-                    MSG_CIRCUIT_OPEN, origin=origin, retry_in=self.breaker.retry_in(origin), request=request
-                ) from last_error
-            try:
-                response, readable = await self._attempt(request, deadline, decode)
-            except httpx.TransportError as exc:
-                if isinstance(exc, DeadlineExceeded) or (
-                    isinstance(exc, httpx.TimeoutException) and deadline is not None and deadline.expired
-                ):
-                    self._record(origin, None)  # our budget ran out; that says nothing of the upstream
-                    if isinstance(exc, DeadlineExceeded):
+        try:
+            while True:
+                attempt += 1
+                if deadline is not None and deadline.expired:
+                    raise DeadlineExceeded(MSG_DEADLINE, request=request) from last_error
+                if self.breaker is not None and not self.breaker.admit(origin):
+                    raise CircuitOpen(
+                        MSG_CIRCUIT_OPEN,
+                        origin=origin,
+                        retry_in=self.breaker.retry_in(origin),
+                        request=request,
+                    ) from last_error
+                try:
+                    response, readable = await self._attempt(request, deadline, decode)
+                except httpx.TransportError as exc:
+                    if isinstance(exc, DeadlineExceeded) or (
+                        isinstance(exc, httpx.TimeoutException) and deadline is not None and deadline.expired
+                    ):
+                        self._record(origin, None)  # our budget ran out; that says nothing of the upstream
+                        if isinstance(exc, DeadlineExceeded):
+                            raise
+                        raise DeadlineExceeded(MSG_DEADLINE, request=request) from exc
+                    self._record(origin, False if isinstance(exc, _UPSTREAM_FAULTS) else None)
+                    if attempt >= attempts or not isinstance(exc, RETRYABLE_EXCEPTIONS):
                         raise
-                    raise DeadlineExceeded(MSG_DEADLINE, request=request) from exc
-                self._record(origin, False if isinstance(exc, _UPSTREAM_FAULTS) else None)
-                if attempt >= attempts or not isinstance(exc, RETRYABLE_EXCEPTIONS):
+                    delay = policy.backoff(attempt, self._random())
+                    if not self._may_wait(delay, deadline, origin):
+                        raise
+                    self._log_retry(request, type(exc).__name__, attempt, attempts, delay)
+                    self._retried(origin, type(exc).__name__)
+                    last_error = exc
+                except BaseException:  # cancelled, or a bug in the inner transport
+                    self._record(origin, None)
                     raise
-                delay = policy.backoff(attempt, self._random())
-                if not self._may_wait(delay, deadline, origin):
-                    raise
-                self._log_retry(request, type(exc).__name__, attempt, attempts, delay)
-                self._retried(origin, type(exc).__name__)
-                last_error = exc
-            except BaseException:  # cancelled, or a bug in the inner transport
-                self._record(origin, None)
-                raise
-            else:
-                self._record(origin, readable and response.status_code < 500)
-                if attempt >= attempts or (readable and response.status_code not in policy.retry_statuses):
-                    return response
-                wait = self._delay_for(response, attempt)
-                if wait is None or not self._may_wait(wait, deadline, origin):
-                    return response  # the caller gets the real answer (e.g. 429 with its Retry-After)
-                await response.aclose()
-                delay = wait
-                reason = str(response.status_code) if readable else REASON_UNREADABLE
-                self._log_retry(request, reason, attempt, attempts, delay)
-                self._retried(origin, reason)
-                last_error = None
-            await self._sleep(delay)
+                else:
+                    self._record(origin, readable and response.status_code < 500)
+                    if attempt >= attempts or (
+                        readable and response.status_code not in policy.retry_statuses
+                    ):
+                        return response
+                    wait = self._delay_for(response, attempt)
+                    if wait is None or not self._may_wait(wait, deadline, origin):
+                        return response  # the caller gets the real answer (e.g. 429 with its Retry-After)
+                    await response.aclose()
+                    delay = wait
+                    reason = str(response.status_code) if readable else REASON_UNREADABLE
+                    self._log_retry(request, reason, attempt, attempts, delay)
+                    self._retried(origin, reason)
+                    last_error = None
+                await self._sleep(delay)
+        finally:
+            # Every exception raised in this loop has this frame in its traceback, so keeping one in a
+            # local would hold the frame, its response and the whole chain in a cycle until the cycle
+            # collector came by (minutes, under load). Let go of it before the frame ends.
+            last_error = None
 
     async def aclose(self) -> None:
         await self.inner.aclose()
