@@ -14,7 +14,8 @@ Each answer is classed as
 
 Prints those shares, the error entries per answer (max and mean, overall and per kind), their codes,
 p50/p99/max latency, answers slower than the gateway's request deadline, upstream calls by status (from
-the emulator's counters) and the gateway's resident memory (``VmRSS``) sampled every few seconds, with
+the emulator's counters), the gateway's retries by reason and the seconds its circuit was not closed
+(from its ``/metrics``), and the gateway's resident memory (``VmRSS``) sampled every few seconds, with
 its growth after the first minute. Asserts nothing.
 
     .venv/bin/python bench/soak.py --clients 20 --seconds 60 --fault-rate 0.1
@@ -27,7 +28,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import random
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -170,6 +173,43 @@ def report_memory(samples: list[tuple[float, int]], rss_start: int) -> None:
         )
 
 
+#: ``events_gateway_upstream_circuit_state{origin=…,state="open"} 1.0``: a circuit not closed right now.
+_NOT_CLOSED = re.compile(
+    r'^events_gateway_upstream_circuit_state\{[^}]*state="(open|half_open)"[^}]*\} 1\.0$', re.M
+)
+_RETRIES = re.compile(
+    r'^events_gateway_upstream_retries_total\{[^}]*reason="([^"]*)"[^}]*\} ([0-9.e+]+)$', re.M
+)
+
+
+async def watch_circuit(
+    http: aiohttp.ClientSession, url: str, seen: list[tuple[float, str]], started: float, stop: asyncio.Event
+) -> None:
+    """Record ``(seconds, state)`` each second the gateway's circuit is not closed (from ``/metrics``)."""
+    while not stop.is_set():
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            async with http.get(url) as response:
+                text = await response.text()
+            seen += [(time.perf_counter() - started, state) for state in _NOT_CLOSED.findall(text)]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
+async def report_gateway(http: aiohttp.ClientSession, url: str, circuit: list[tuple[float, str]]) -> None:
+    async with http.get(url) as response:
+        text = await response.text()
+    retries = {reason: int(float(count)) for reason, count in _RETRIES.findall(text)}
+    print(
+        "  gateway retries by reason: "
+        + (", ".join(f"{r} {n}" for r, n in sorted(retries.items())) or "none")
+    )
+    if circuit:
+        moments = ", ".join(f"{t:.0f}s {state}" for t, state in circuit[:20])
+        print(f"  circuit not closed in {len(circuit)} one-second samples: {moments}")
+    else:
+        print("  circuit closed throughout")
+
+
 async def report_upstream(admin: EmulatorAdmin) -> None:
     stats = await admin.stats()
     statuses = collections.Counter(call["status"] for call in stats["calls"])
@@ -182,7 +222,7 @@ async def report_upstream(admin: EmulatorAdmin) -> None:
 
 async def run(args: argparse.Namespace, gateway: Server, emulator: Server) -> None:
     mix = parse_mix(args.mix)
-    connector = aiohttp.TCPConnector(limit=args.clients)
+    connector = aiohttp.TCPConnector(limit=args.clients + 1)  # one more for the /metrics watcher
     timeout = aiohttp.ClientTimeout(total=args.request_timeout)
     headers = {"Authorization": f"Bearer {DEMO_API_KEY}"}
     async with (
@@ -211,6 +251,9 @@ async def run(args: argparse.Namespace, gateway: Server, emulator: Server) -> No
         sampler = asyncio.ensure_future(
             sample_memory(gateway.pid, samples, started, stop, every=args.sample_every)
         )
+        metrics_url = gateway.url.rsplit("/", 1)[0] + "/metrics"
+        circuit: list[tuple[float, str]] = []
+        watcher = asyncio.ensure_future(watch_circuit(http, metrics_url, circuit, started, stop))
         stop_at = started + args.seconds
         await asyncio.gather(
             *(client(http, gateway.url, mix, ids, stop_at, answers, seed) for seed in range(args.clients))
@@ -218,6 +261,7 @@ async def run(args: argparse.Namespace, gateway: Server, emulator: Server) -> No
         elapsed = time.perf_counter() - started
         stop.set()
         await sampler
+        await watcher
         samples.append((elapsed, rss_kib(gateway.pid)))
         gateway_cpu, emulator_cpu = (
             after - before
@@ -227,6 +271,7 @@ async def run(args: argparse.Namespace, gateway: Server, emulator: Server) -> No
         )
         report_answers(answers, elapsed, args.deadline)
         await report_upstream(admin)
+        await report_gateway(http, metrics_url, circuit)
         print(f"  CPU seconds: gateway {gateway_cpu:.1f}, emulator {emulator_cpu:.1f}")
         report_memory(samples, rss_start)
 
