@@ -177,6 +177,9 @@ def report_memory(samples: list[tuple[float, int]], rss_start: int) -> None:
 _NOT_CLOSED = re.compile(
     r'^events_gateway_upstream_circuit_state\{[^}]*state="(open|half_open)"[^}]*\} 1\.0$', re.M
 )
+_UNANSWERED = re.compile(
+    r'^events_gateway_upstream_calls_total\{[^}]*status="none"[^}]*\} ([0-9.e+]+)$', re.M
+)
 _RETRIES = re.compile(
     r'^events_gateway_upstream_retries_total\{[^}]*reason="([^"]*)"[^}]*\} ([0-9.e+]+)$', re.M
 )
@@ -199,6 +202,8 @@ async def report_gateway(http: aiohttp.ClientSession, url: str, circuit: list[tu
     async with http.get(url) as response:
         text = await response.text()
     retries = {reason: int(float(count)) for reason, count in _RETRIES.findall(text)}
+    unanswered = sum(int(float(count)) for count in _UNANSWERED.findall(text))
+    print(f"  gateway upstream calls that got no answer (refused, timed out, circuit open): {unanswered}")
     print(
         "  gateway retries by reason: "
         + (", ".join(f"{r} {n}" for r, n in sorted(retries.items())) or "none")
