@@ -69,6 +69,8 @@ class ScriptedServer:
         self.hits: list[Hit] = []
         self.release = asyncio.Event()
         self.stalled = asyncio.Event()  # set once a request is being held
+        self.held = 0  # requests being held now
+        self._held = asyncio.Condition()
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._server = TestServer(app, host="127.0.0.1", port=0)
@@ -87,8 +89,16 @@ class ScriptedServer:
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         if answer.stall:
             self.stalled.set()
+            async with self._held:
+                self.held += 1
+                self._held.notify_all()
             await self.release.wait()
         return web.Response(status=answer.status, headers=answer.headers, text=answer.body)
+
+    async def holding(self, count: int) -> None:
+        """Return once ``count`` requests are being held."""
+        async with self._held:
+            await self._held.wait_for(lambda: self.held >= count)
 
     async def __aenter__(self) -> ScriptedServer:
         await self._server.start_server()
@@ -769,6 +779,44 @@ def test_a_cancelled_probe_frees_the_probe_slot(clock: FakeTime) -> None:
     assert not breaker.admit(origin)
     breaker.record_neutral(origin)  # the probe was cancelled: no verdict
     assert breaker.admit(origin)
+
+
+async def test_failures_that_began_before_a_success_do_not_open_the_circuit(
+    make_client: ClientFactory, clock: FakeTime
+) -> None:
+    """Calls held by a slow upstream end together, after the successes that followed them: not a run."""
+    transitions = Transitions()
+    breaker = breaker_for(clock, transitions, threshold=2)
+    async with ScriptedServer([Answer(503, stall=True), Answer(503, stall=True), Answer(200)]) as server:
+        client = await make_client(policy=RetryPolicy(max_attempts=1), breaker=breaker)
+        held = [asyncio.create_task(client.get(server.url)) for _ in range(2)]
+        async with asyncio.timeout(5):
+            await server.holding(2)
+        clock.advance(1.0)
+        assert (await client.get(server.url)).status_code == 200
+        server.release.set()
+        assert [(await call).status_code for call in held] == [503, 503]
+        assert transitions.states() == []
+
+        server.play(Answer(503))  # failures that began after the last success do count
+        for _ in range(2):
+            await client.get(server.url)
+    assert transitions.states() == ["closed->open"]
+
+
+def test_a_straggler_from_before_the_circuit_opened_does_not_reopen_it(clock: FakeTime) -> None:
+    breaker = breaker_for(clock, Transitions(), threshold=1, cooldown=10.0)
+    origin = "http://upstream.test:80"
+    straggler = breaker.now()
+    clock.advance(1.0)
+    breaker.record_failure(origin, started=breaker.now())
+    assert breaker.state(origin) is CircuitState.OPEN
+    clock.advance(10.0)
+    assert breaker.admit(origin)  # the probe
+    breaker.record_failure(origin, started=straggler)  # began while the circuit was still closed
+    assert breaker.state(origin) is CircuitState.HALF_OPEN
+    breaker.record_success(origin)
+    assert breaker.state(origin) is CircuitState.CLOSED
 
 
 def test_a_failing_listener_does_not_break_the_breaker(clock: FakeTime) -> None:

@@ -266,6 +266,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                         retry_in=self.breaker.retry_in(origin),
                         request=request,
                     ) from last_error
+                started = self.breaker.now() if self.breaker is not None else 0.0
                 try:
                     response, readable = await self._attempt(request, deadline, decode)
                 except httpx.TransportError as exc:
@@ -276,7 +277,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                         if isinstance(exc, DeadlineExceeded):
                             raise
                         raise DeadlineExceeded(MSG_DEADLINE, request=request) from exc
-                    self._record(origin, False if isinstance(exc, _UPSTREAM_FAULTS) else None)
+                    self._record(origin, False if isinstance(exc, _UPSTREAM_FAULTS) else None, started)
                     if attempt >= attempts or not isinstance(exc, RETRYABLE_EXCEPTIONS):
                         raise
                     delay = policy.backoff(attempt, self._random())
@@ -289,7 +290,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                     self._record(origin, None)
                     raise
                 else:
-                    self._record(origin, readable and response.status_code < 500)
+                    self._record(origin, readable and response.status_code < 500, started)
                     if attempt >= attempts or (
                         readable and response.status_code not in policy.retry_statuses
                     ):
@@ -368,7 +369,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             return False
         return self.breaker is None or self.breaker.state(origin) is not CircuitState.OPEN
 
-    def _record(self, origin: str, ok: bool | None) -> None:
+    def _record(self, origin: str, ok: bool | None, started: float | None = None) -> None:
         if self.breaker is None:
             return
         if ok is None:
@@ -376,7 +377,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         elif ok:
             self.breaker.record_success(origin)
         else:
-            self.breaker.record_failure(origin)
+            self.breaker.record_failure(origin, started=started)
 
     def _retried(self, origin: str, reason: str) -> None:
         for listener in self._retry_listeners:
