@@ -78,6 +78,11 @@ USER_AGENT = "events-gateway/0.1"
 #: Sent on every request. Sessions build ``httpx.Request`` objects with these already merged, which
 #: spares the per-call merge of ``AsyncClient.build_request`` (measured in ``bench/transport.py``).
 _BASE_HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": USER_AGENT}
+#: Stands in for a response's stream once its body has been read (never iterated again: httpx reads
+#: ``content`` from then on and refuses to stream a consumed body).
+_READ = httpx.ByteStream(b"")
+#: No body handed up by the transport (see ``_expect_json``).
+_UNDECODED = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +183,6 @@ class _CookielessClient(httpx.AsyncClient):
             # ~60 KB) piled up for minutes. The body is read by now; the bound stream has no more use.
             response.stream = _READ
         return response
-
-
-#: Stands in for a response's stream once its body has been read (never iterated again: httpx reads
-#: ``content`` from then on and refuses to stream a consumed body).
-_READ = httpx.ByteStream(b"")
 
 
 _NO_COOKIES = _NoCookies()
@@ -513,9 +513,6 @@ def _expect_json(response: httpx.Response, route: str) -> Any:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError as exc:
         raise UpstreamUnavailable(MSG_UNREADABLE, route=route, status=response.status_code) from exc
-
-
-_UNDECODED = object()
 
 
 def _error(response: httpx.Response, route: str) -> UpstreamError:
