@@ -383,6 +383,17 @@ async def test_without_a_decoder_bodies_are_not_judged(make_client: ClientFactor
     assert len(server.hits) == 1
 
 
+@pytest.mark.parametrize(("method", "status"), [("HEAD", 200), ("GET", 204)])
+async def test_answers_without_a_body_are_not_decoded(
+    make_client: ClientFactory, method: str, status: int
+) -> None:
+    async with ScriptedServer([Answer(status, body=""), Answer()]) as server:
+        client = await make_client(decode=orjson.loads)
+        response = await client.request(method, server.url)
+    assert response.status_code == status
+    assert len(server.hits) == 1
+
+
 async def test_error_answers_are_not_decoded(make_client: ClientFactory) -> None:
     async with ScriptedServer([Answer(404, body="<html>gone</html>"), Answer()]) as server:
         client = await make_client(decode=orjson.loads)

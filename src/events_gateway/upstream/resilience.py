@@ -250,7 +250,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         origin = origin_of(request.url)
         idempotent = request.method.upper() in policy.retry_methods
         attempts = policy.max_attempts if idempotent else 1
-        decode = self._decode if idempotent else None
+        decode = self._decode if idempotent and request.method.upper() != "HEAD" else None
         deadline = current_deadline()
         last_error: BaseException | None = None
         attempt = 0
@@ -338,8 +338,8 @@ class ResilientTransport(httpx.AsyncBaseTransport):
 
     async def _exchange(self, request: httpx.Request, decode: Decoder | None) -> tuple[httpx.Response, bool]:
         response = await self.inner.handle_async_request(request)
-        if decode is None or not response.is_success:
-            return response, True
+        if decode is None or not response.is_success or response.status_code == 204:
+            return response, True  # only a body that should be there is judged
         try:
             await response.aread()  # inside the attempt: a body cut off mid-read is this attempt's failure
         except BaseException:
