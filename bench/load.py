@@ -131,12 +131,18 @@ async def client(
 
 
 async def sample_memory(
-    pid: int, samples: list[tuple[float, int]], started: float, stop: asyncio.Event
+    pid: int,
+    samples: list[tuple[float, int]],
+    started: float,
+    stop: asyncio.Event,
+    *,
+    every: float = SAMPLE_EVERY,
 ) -> None:
+    """Append ``(seconds since started, RSS in KiB)`` every ``every`` seconds until ``stop`` is set."""
     while not stop.is_set():
         samples.append((time.perf_counter() - started, rss_kib(pid)))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), SAMPLE_EVERY)
+            await asyncio.wait_for(stop.wait(), every)
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -61,7 +61,7 @@ class Faults:
     faults: tuple[str, ...]
     rate: float
     stall_seconds: float = 0.3
-    #: Only failures in a row open the circuit; a 429 or a malformed 200 shows the upstream is alive.
+    #: Only failures in a row open the circuit; a 429 shows the upstream is alive.
     opens_breaker: bool = False
 
     def config(self) -> dict[str, Any]:

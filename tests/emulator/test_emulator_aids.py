@@ -222,3 +222,27 @@ async def test_a_bad_fault_rule_is_refused(emulator_admin: EmulatorAdmin, rules:
         await emulator_admin.configure(fault_rules=rules)
     assert caught.value.response.status_code == 400
     assert (await emulator_admin.config())["fault_rules"] == []
+
+
+async def test_fail_next_fails_exactly_the_queued_requests_in_order(
+    emulator_admin: EmulatorAdmin, api: httpx.AsyncClient
+) -> None:
+    config = await emulator_admin.configure(fail_next=["500", "malformed", "503"])
+    assert config["fail_next"] == ["500", "malformed", "503"]
+    first, second, third, fourth = [await api.get("/event/category") for _ in range(4)]
+    assert first.status_code == 500
+    assert second.status_code == 200
+    with pytest.raises(ValueError, match=r"."):
+        second.json()
+    assert third.status_code == 503
+    assert fourth.status_code == 200
+    assert fourth.json()["results"]
+    assert (await emulator_admin.config())["fail_next"] == []
+
+
+async def test_fail_next_refuses_what_is_not_a_list_of_kinds(emulator_admin: EmulatorAdmin) -> None:
+    for bad in ("500", ["boom"], [500]):
+        with pytest.raises(httpx.HTTPStatusError) as caught:
+            await emulator_admin.configure(fail_next=bad)
+        assert caught.value.response.status_code == 400
+    assert (await emulator_admin.config())["fail_next"] == []

@@ -225,9 +225,10 @@ async def test_an_answer_past_its_ttl_is_served_marked_stale_while_it_is_refresh
     assert total(samples, "events_gateway_cache_operations_total", status="stale") >= 1
     assert total(samples, "events_gateway_cache_events_total", event="stale") >= 1
     assert total(samples, "events_gateway_cache_events_total", event="refresh") >= 1
-    # the refresh's own calls are counted, though no request waited for them
+    # the refresh's own calls are counted, though no request waited for them (fewer than the cold ones
+    # may do: the planner remembers the lists' sizes)
     cold = first["extensions"]["upstream"]["totalCalls"]
-    assert total(samples, "events_gateway_upstream_calls_total") >= 2 * cold
+    assert total(samples, "events_gateway_upstream_calls_total") > cold
 
 
 async def test_while_the_upstream_fails_the_last_answer_is_served_stale(

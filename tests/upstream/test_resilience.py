@@ -21,6 +21,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -28,6 +29,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from events_gateway.upstream import default_transport
 from events_gateway.upstream.resilience import (
+    DECODED_BODY,
     BreakerPolicy,
     CircuitBreaker,
     CircuitOpen,
@@ -50,6 +52,7 @@ class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     stall: bool = False  # hold the request until the test ends
+    body: str = "{}"
 
 
 @dataclass
@@ -66,6 +69,8 @@ class ScriptedServer:
         self.hits: list[Hit] = []
         self.release = asyncio.Event()
         self.stalled = asyncio.Event()  # set once a request is being held
+        self.held = 0  # requests being held now
+        self._held = asyncio.Condition()
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._server = TestServer(app, host="127.0.0.1", port=0)
@@ -84,8 +89,16 @@ class ScriptedServer:
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         if answer.stall:
             self.stalled.set()
+            async with self._held:
+                self.held += 1
+                self._held.notify_all()
             await self.release.wait()
-        return web.Response(status=answer.status, headers=answer.headers, text="{}")
+        return web.Response(status=answer.status, headers=answer.headers, text=answer.body)
+
+    async def holding(self, count: int) -> None:
+        """Return once ``count`` requests are being held."""
+        async with self._held:
+            await self._held.wait_for(lambda: self.held >= count)
 
     async def __aenter__(self) -> ScriptedServer:
         await self._server.start_server()
@@ -223,7 +236,18 @@ async def test_attempts_are_bounded_and_the_last_answer_is_returned(
     assert len(clock.sleeps) == 3
 
 
-@pytest.mark.parametrize("status", [400, 401, 404, 409, 422, 500, 501])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_a_get_is_retried_on_every_transient_server_error(
+    make_client: ClientFactory, status: int
+) -> None:
+    async with ScriptedServer(answers(status, 200)) as server:
+        client = await make_client()
+        response = await client.get(server.url)
+    assert response.status_code == 200
+    assert len(server.hits) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 409, 422, 501])
 async def test_other_statuses_are_not_retried(make_client: ClientFactory, status: int) -> None:
     async with ScriptedServer(answers(status, 200)) as server:
         client = await make_client()
@@ -252,14 +276,15 @@ async def test_refused_connections_are_retried_then_raised(
     assert len(clock.sleeps) == 2  # three attempts
 
 
+@pytest.mark.parametrize("status", [500, 503])
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 async def test_writes_are_never_retried_on_a_retryable_status(
-    make_client: ClientFactory, clock: FakeTime, method: str
+    make_client: ClientFactory, clock: FakeTime, method: str, status: int
 ) -> None:
-    async with ScriptedServer(answers(503, 200)) as server:
+    async with ScriptedServer(answers(status, 200)) as server:
         client = await make_client(policy=RetryPolicy(max_attempts=5))
         response = await client.request(method, server.url, json={"title": "x"})
-    assert response.status_code == 503
+    assert response.status_code == status
     assert [hit.method for hit in server.hits] == [method]
     assert clock.sleeps == []
 
@@ -292,6 +317,88 @@ async def test_writes_are_never_retried_on_429(make_client: ClientFactory) -> No
         client = await make_client()
         response = await client.post(server.url, json={"title": "x"})
     assert response.status_code == 429
+    assert len(server.hits) == 1
+
+
+# ------------------------------------------------------------------------------------- unreadable bodies
+
+TRUNCATED = '{"links": {"next": null}, "results": [{"id": "a'
+
+
+async def test_a_get_whose_body_does_not_decode_is_retried(
+    make_client: ClientFactory, inner: InnerFactory, clock: FakeTime
+) -> None:
+    async with ScriptedServer(
+        [Answer(body=TRUNCATED), Answer(body="not json"), Answer(body='{"ok": 1}')]
+    ) as server:
+        client = await make_client(inner=inner, policy=RetryPolicy(max_attempts=3), decode=orjson.loads)
+        response = await client.get(server.url)
+    assert response.status_code == 200
+    assert response.extensions[DECODED_BODY] == {"ok": 1}  # decoded once, handed up
+    assert len(server.hits) == 3
+    assert len(clock.sleeps) == 2
+
+
+async def test_the_last_unreadable_body_is_handed_back_as_it_came(
+    make_client: ClientFactory, clock: FakeTime
+) -> None:
+    async with ScriptedServer([Answer(body=TRUNCATED)]) as server:
+        client = await make_client(policy=RetryPolicy(max_attempts=2), decode=orjson.loads)
+        response = await client.get(server.url)
+    assert response.text == TRUNCATED
+    assert DECODED_BODY not in response.extensions
+    assert len(server.hits) == 2
+
+
+async def test_unreadable_bodies_count_against_the_circuit(
+    make_client: ClientFactory, clock: FakeTime
+) -> None:
+    transitions = Transitions()
+    breaker = breaker_for(clock, transitions, threshold=2)
+    async with ScriptedServer([Answer(500), Answer(body=TRUNCATED), Answer(body="{}")]) as server:
+        client = await make_client(policy=RetryPolicy(max_attempts=5), breaker=breaker, decode=orjson.loads)
+        response = await client.get(server.url)
+    assert response.text == TRUNCATED  # the second failure in a row opened the circuit: no third try
+    assert len(server.hits) == 2
+    assert transitions.states() == ["closed->open"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+async def test_a_write_whose_body_does_not_decode_is_not_retried(
+    make_client: ClientFactory, clock: FakeTime, method: str
+) -> None:
+    async with ScriptedServer([Answer(201, body=TRUNCATED), Answer(201)]) as server:
+        client = await make_client(policy=RetryPolicy(max_attempts=5), decode=orjson.loads)
+        response = await client.request(method, server.url, json={"title": "x"})
+    assert response.text == TRUNCATED
+    assert [hit.method for hit in server.hits] == [method]
+    assert clock.sleeps == []
+
+
+async def test_without_a_decoder_bodies_are_not_judged(make_client: ClientFactory) -> None:
+    async with ScriptedServer([Answer(body=TRUNCATED), Answer()]) as server:
+        client = await make_client()
+        response = await client.get(server.url)
+    assert response.text == TRUNCATED
+    assert len(server.hits) == 1
+
+
+@pytest.mark.parametrize(("method", "status"), [("HEAD", 200), ("GET", 204)])
+async def test_answers_without_a_body_are_not_decoded(
+    make_client: ClientFactory, method: str, status: int
+) -> None:
+    async with ScriptedServer([Answer(status, body=""), Answer()]) as server:
+        client = await make_client(decode=orjson.loads)
+        response = await client.request(method, server.url)
+    assert response.status_code == status
+    assert len(server.hits) == 1
+
+
+async def test_error_answers_are_not_decoded(make_client: ClientFactory) -> None:
+    async with ScriptedServer([Answer(404, body="<html>gone</html>"), Answer()]) as server:
+        client = await make_client(decode=orjson.loads)
+        response = await client.get(server.url)
+    assert response.status_code == 404
     assert len(server.hits) == 1
 
 
@@ -683,6 +790,44 @@ def test_a_cancelled_probe_frees_the_probe_slot(clock: FakeTime) -> None:
     assert not breaker.admit(origin)
     breaker.record_neutral(origin)  # the probe was cancelled: no verdict
     assert breaker.admit(origin)
+
+
+async def test_failures_that_began_before_a_success_do_not_open_the_circuit(
+    make_client: ClientFactory, clock: FakeTime
+) -> None:
+    """Calls held by a slow upstream end together, after the successes that followed them: not a run."""
+    transitions = Transitions()
+    breaker = breaker_for(clock, transitions, threshold=2)
+    async with ScriptedServer([Answer(503, stall=True), Answer(503, stall=True), Answer(200)]) as server:
+        client = await make_client(policy=RetryPolicy(max_attempts=1), breaker=breaker)
+        held = [asyncio.create_task(client.get(server.url)) for _ in range(2)]
+        async with asyncio.timeout(5):
+            await server.holding(2)
+        clock.advance(1.0)
+        assert (await client.get(server.url)).status_code == 200
+        server.release.set()
+        assert [(await call).status_code for call in held] == [503, 503]
+        assert transitions.states() == []
+
+        server.play(Answer(503))  # failures that began after the last success do count
+        for _ in range(2):
+            await client.get(server.url)
+    assert transitions.states() == ["closed->open"]
+
+
+def test_a_straggler_from_before_the_circuit_opened_does_not_reopen_it(clock: FakeTime) -> None:
+    breaker = breaker_for(clock, Transitions(), threshold=1, cooldown=10.0)
+    origin = "http://upstream.test:80"
+    straggler = breaker.now()
+    clock.advance(1.0)
+    breaker.record_failure(origin, started=breaker.now())
+    assert breaker.state(origin) is CircuitState.OPEN
+    clock.advance(10.0)
+    assert breaker.admit(origin)  # the probe
+    breaker.record_failure(origin, started=straggler)  # began while the circuit was still closed
+    assert breaker.state(origin) is CircuitState.HALF_OPEN
+    breaker.record_success(origin)
+    assert breaker.state(origin) is CircuitState.CLOSED
 
 
 def test_a_failing_listener_does_not_break_the_breaker(clock: FakeTime) -> None:

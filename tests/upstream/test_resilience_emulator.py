@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
+import orjson
 import pytest
 
 from events_gateway.emulator import DEMO_API_KEY, EmulatorAdmin, RunningEmulator
@@ -41,12 +42,13 @@ SessionFactory = Callable[..., UpstreamSession]
 async def resilient(
     emulator: RunningEmulator, clock: FakeTime
 ) -> AsyncIterator[tuple[SessionFactory, FakeTime]]:
-    """``make(policy, breaker)``: a demo-key session on the emulator through a resilient transport."""
+    """``make(policy, breaker)``: a demo-key session on the emulator through a resilient transport, wired
+    as ``UpstreamClient`` wires its own (bodies decoded inside the attempt), with the fake clock."""
     clients: list[UpstreamClient] = []
 
     def make(policy: RetryPolicy, breaker: CircuitBreaker | None = None) -> UpstreamSession:
         transport = ResilientTransport(
-            default_transport(max_connections=10), policy, breaker, sleep=clock.sleep
+            default_transport(max_connections=10), policy, breaker, decode=orjson.loads, sleep=clock.sleep
         )
         client = UpstreamClient(UpstreamSettings(emulator.api_url), transport=transport)
         clients.append(client)
@@ -76,12 +78,56 @@ async def test_reads_ride_out_injected_faults(
     assert len(clock.sleeps) == arrived - 10
 
 
-async def test_a_write_meets_a_fault_once(
+@pytest.mark.parametrize("fault", ["500", "malformed"])
+async def test_a_read_rides_out_one_transient_fault(
+    resilient: tuple[SessionFactory, FakeTime], emulator_admin: EmulatorAdmin, fault: str
+) -> None:
+    make, clock = resilient
+    session = make(RetryPolicy(max_attempts=3))
+    clean = await session.list_event_categories()
+    await emulator_admin.reset()
+    await emulator_admin.configure(fail_next=[fault])
+    assert await session.list_event_categories() == clean
+    statuses = [call["status"] for call in (await emulator_admin.stats())["calls"]]
+    assert statuses == [500 if fault == "500" else 200, 200]
+    assert len(clock.sleeps) == 1
+
+
+async def test_the_default_client_retries_a_truncated_body(
+    emulator: RunningEmulator, emulator_admin: EmulatorAdmin
+) -> None:
+    """The stack ``UpstreamClient`` builds for itself decodes inside the attempt (no transport passed)."""
+    client = UpstreamClient(UpstreamSettings(emulator.api_url))
+    try:
+        session = client.session(DEMO_API_KEY)
+        await emulator_admin.configure(fail_next=["malformed", "500"])
+        await emulator_admin.reset()
+        assert (await session.list_event_categories()).results
+    finally:
+        await client.aclose()
+    assert await api_requests(emulator_admin) == 3
+
+
+async def test_a_read_that_stays_unreadable_fails_as_unavailable(
     resilient: tuple[SessionFactory, FakeTime], emulator_admin: EmulatorAdmin
+) -> None:
+    make, _ = resilient
+    session = make(RetryPolicy(max_attempts=2))
+    await emulator_admin.configure(fail_next=["malformed", "malformed"])
+    await emulator_admin.reset()
+    with pytest.raises(UpstreamUnavailable) as failed:
+        await session.list_event_categories()
+    assert failed.value.status == 200
+    assert await api_requests(emulator_admin) == 2
+
+
+@pytest.mark.parametrize("fault", ["500", "503", "malformed"])
+async def test_a_write_meets_a_fault_once(
+    resilient: tuple[SessionFactory, FakeTime], emulator_admin: EmulatorAdmin, fault: str
 ) -> None:
     make, clock = resilient
     session = make(RetryPolicy(max_attempts=10))
-    await emulator_admin.configure(fault_rate=1.0, faults=["503"])
+    await emulator_admin.configure(fault_rate=1.0, faults=[fault])
     await emulator_admin.reset()
     with pytest.raises(UpstreamUnavailable):
         await session.create_event_category({"title": "Checkout"})

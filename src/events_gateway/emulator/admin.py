@@ -3,7 +3,7 @@
 - ``GET /_emulator/stats``: request counters, call times and the number of sequential rounds;
 - ``POST /_emulator/reset``: clear the counters and the write-limit windows, restart the fault draw;
 - ``GET|PATCH /_emulator/config``: read or change latency, faults (drawn, or ruled per route and query),
-  write limit and page size at run time.
+  write limit and page size at run time, and queue faults for the next requests (``fail_next``).
 
 These routes take no API key: they exist for tests and benchmarks on loopback, never in production.
 """

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from .settings import EmulatorSettings, EmulatorSettingsError, FaultRule
+from .settings import FAULT_KINDS, EmulatorSettings, EmulatorSettingsError, FaultRule
 
 #: The config keys ``PATCH /_emulator/config`` may change.
 RUNTIME_KEYS = (
@@ -29,6 +29,9 @@ RUNTIME_KEYS = (
     "catalog_cap",
     "fault_rules",
 )
+#: Not a setting but a queue: ``PATCH /_emulator/config`` with ``{"fail_next": ["500", ...]}`` makes the
+#: next ``/api/v1`` requests fail with exactly these kinds, in order, before any random draw.
+FAIL_NEXT = "fail_next"
 #: At most this many calls are kept for ``/_emulator/stats``; older ones drop off (counts stay exact).
 MAX_RECORDED_CALLS = 100_000
 
@@ -105,6 +108,8 @@ class EmulatorState:
         self.stats = Stats()
         self.limiter = WriteLimiter()
         self._rng = random.Random(settings.fault_seed)
+        #: Faults queued for the next requests, one each, served before the random draw.
+        self.fail_next: deque[str] = deque()
         #: Set when the server shuts down, so stalled answers end at once.
         self.closing = asyncio.Event()
 
@@ -117,6 +122,8 @@ class EmulatorState:
 
     def draw_fault(self) -> str | None:
         """The kind of fault to inject into the next request, or ``None``; repeatable for a given seed."""
+        if self.fail_next:
+            return self.fail_next.popleft()
         rate = self.config.fault_rate
         if rate <= 0:
             return None
@@ -130,7 +137,12 @@ class EmulatorState:
         self._rng = random.Random(self.config.fault_seed)
 
     def configure(self, changes: dict[str, Any]) -> EmulatorSettings:
-        """Apply run-time changes (validated like the settings themselves); raises on an unknown key."""
+        """Apply run-time changes (validated like the settings themselves); raises on an unknown key.
+
+        ``fail_next`` (a list of fault kinds) replaces the queue of faults for the next requests.
+        """
+        changes = dict(changes)
+        queued = _fault_queue(changes.pop(FAIL_NEXT)) if FAIL_NEXT in changes else None
         unknown = sorted(set(changes) - set(RUNTIME_KEYS))
         if unknown:
             raise EmulatorSettingsError(f"cannot change {', '.join(unknown)} at run time")
@@ -140,10 +152,24 @@ class EmulatorState:
             raise EmulatorSettingsError(str(exc)) from None
         if {"fault_seed", "fault_rate", "faults"} & set(changes):
             self._rng = random.Random(self.config.fault_seed)
+        if queued is not None:
+            self.fail_next = deque(queued)
         return self.config
 
     def config_view(self) -> dict[str, Any]:
-        return {name: _jsonable(getattr(self.config, name)) for name in RUNTIME_KEYS}
+        view = {name: _jsonable(getattr(self.config, name)) for name in RUNTIME_KEYS}
+        view[FAIL_NEXT] = list(self.fail_next)
+        return view
+
+
+def _fault_queue(value: Any) -> list[str]:
+    """``fail_next`` checked before anything changes: a list of fault kinds."""
+    if not isinstance(value, list) or not all(isinstance(kind, str) for kind in value):
+        raise EmulatorSettingsError("fail_next must be a list of fault kinds")
+    unknown = [kind for kind in value if kind not in FAULT_KINDS]
+    if unknown:
+        raise EmulatorSettingsError(f"fail_next must hold kinds among {', '.join(FAULT_KINDS)}")
+    return value
 
 
 def _jsonable(value: Any) -> Any:

@@ -112,6 +112,18 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # Keyed by the grouped field set's id; the set is kept alive with its plan so the id stays its own.
         self._plans: dict[int, tuple[GroupedFieldSet, GraphQLObjectType, _Plan | None]] = {}
 
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        """The answer, built once every field has run; the context then lets go of its own helpers.
+
+        graphql-core's context holds helpers that are its own bound methods, a cycle only the cycle
+        collector frees. It then freed each finished request's whole execution state (and its loaders)
+        seldom and in bulk, and slow requests under upstream faults reached its oldest generation, where
+        they waited for minutes. Without the cycle the state goes with the last reference to it.
+        """
+        response = super().build_response(data)
+        del self.async_helpers
+        return response
+
     # ---- execution ---------------------------------------------------------------------------------
 
     def execute_fields(

@@ -9,8 +9,11 @@ Each origin (scheme, host and port) has its own circuit::
 
 While open, requests fail at once with :class:`CircuitOpen` and no network call. Half-open lets exactly
 one request through as a probe; the others keep failing fast until it settles. What counts as a
-failure is the transport's call (connection errors, timeouts it did not cause itself, 5xx); a 4xx,
-429 included, proves the upstream is alive and counts as a success.
+failure is the transport's call (connection errors, timeouts it did not cause itself, 5xx, a read's
+body that does not decode); a 4xx, 429 included, proves the upstream is alive and counts as a success.
+A failure counts only when its attempt began after the upstream's last success (and after the circuit
+last opened): calls held by a slow upstream end together, seconds after the successes that followed
+them, and would otherwise read as a run of failures with nothing in between.
 
 All state changes happen between awaits on one event loop, so no lock is needed (asyncio only, not
 thread-safe).
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,8 +96,9 @@ def origin_of(url: httpx.URL) -> str:
 class _Circuit:
     state: CircuitState = CircuitState.CLOSED
     failures: int = 0
-    opened_at: float = 0.0
+    opened_at: float = -math.inf
     probing: bool = False
+    last_success: float = -math.inf
 
 
 class CircuitBreaker:
@@ -118,6 +123,10 @@ class CircuitBreaker:
         self._clock = clock
         self._listeners: list[TransitionListener] = [on_transition] if on_transition else []
         self._circuits: dict[str, _Circuit] = {}
+
+    def now(self) -> float:
+        """The breaker's clock; an attempt's ``started`` for :meth:`record_failure` is read from it."""
+        return self._clock()
 
     def add_listener(self, listener: TransitionListener) -> None:
         """Also call ``listener(origin, old, new)`` on every state change."""
@@ -157,13 +166,21 @@ class CircuitBreaker:
         """An admitted request got an answer that shows the upstream is serving."""
         circuit = self._circuits.setdefault(origin, _Circuit())
         circuit.failures = 0
+        circuit.last_success = self._clock()
         if circuit.state is CircuitState.HALF_OPEN:
             circuit.probing = False
             self._move(origin, circuit, CircuitState.CLOSED)
 
-    def record_failure(self, origin: str) -> None:
-        """An admitted request failed in a way that blames the upstream."""
+    def record_failure(self, origin: str, *, started: float | None = None) -> None:
+        """An admitted request failed in a way that blames the upstream.
+
+        ``started`` (on :meth:`now`'s clock) is when the failed attempt began. A failure whose attempt
+        began before the upstream's last success, or before the circuit last opened, is old news and is
+        not counted: the upstream has answered since, or the circuit has already acted on it.
+        """
         circuit = self._circuits.setdefault(origin, _Circuit())
+        if started is not None and (started < circuit.last_success or started < circuit.opened_at):
+            return
         if circuit.state is CircuitState.HALF_OPEN:
             self._open(origin, circuit)
         elif circuit.state is CircuitState.CLOSED:

@@ -62,7 +62,14 @@ from .counts import ListCounts
 from .dependencies import read_deps
 from .errors import Unauthenticated, UpstreamError, UpstreamMisuse, UpstreamUnavailable
 from .filters import Filter, Sort
-from .resilience import BreakerPolicy, CircuitBreaker, ResilientTransport, RetryPolicy, origin_of
+from .resilience import (
+    DECODED_BODY,
+    BreakerPolicy,
+    CircuitBreaker,
+    ResilientTransport,
+    RetryPolicy,
+    origin_of,
+)
 
 logger = logging.getLogger("events_gateway.upstream")
 
@@ -86,6 +93,11 @@ _BASE_HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate
 _REFUSED_KEY = frozenset({401, 403})
 #: What a GET's dependencies are computed by, when a cache needs them (``dependencies.read_deps``).
 _Deps: TypeAlias = Callable[[], tuple[Scope, ...]]
+#: Stands in for a response's stream once its body has been read (never iterated again: httpx reads
+#: ``content`` from then on and refuses to stream a consumed body).
+_READ = httpx.ByteStream(b"")
+#: No body handed up by the transport (see ``_expect_json``).
+_UNDECODED = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +206,8 @@ class _NoCookies(httpx.Cookies):
 
 
 class _CookielessClient(httpx.AsyncClient):
-    """``httpx.AsyncClient`` whose cookie jar is always the empty, never-storing one."""
+    """``httpx.AsyncClient`` whose cookie jar is always the empty, never-storing one, and whose answers
+    free their bodies as soon as the last reader drops them."""
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -203,6 +216,16 @@ class _CookielessClient(httpx.AsyncClient):
     @cookies.setter
     def cookies(self, cookies: Any) -> None:  # ``AsyncClient.__init__`` sets an empty jar; keep ours
         return None
+
+    async def send(self, request: httpx.Request, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        response = await super().send(request, stream=stream, **kwargs)
+        if not stream:
+            # httpx binds each response to a stream that points back at it (``BoundAsyncStream``), a
+            # cycle that only the cycle collector frees. Under load that collector runs seldom, and a
+            # slow request's answers reach its oldest generation first, so their bodies (a page is
+            # ~60 KB) piled up for minutes. The body is read by now; the bound stream has no more use.
+            response.stream = _READ
+        return response
 
 
 _NO_COOKIES = _NoCookies()
@@ -232,7 +255,11 @@ class UpstreamClient:
         if transport is None:
             self.breaker = CircuitBreaker(settings.breaker) if settings.breaker is not None else None
             inner = default_transport(max_connections=settings.max_connections)
-            transport = self.resilience = ResilientTransport(inner, settings.retry, self.breaker)
+            # Every answer the client reads is JSON, so a GET whose body does not decode (cut short in
+            # transit) is retried like a dropped connection, and the body is decoded only once.
+            transport = self.resilience = ResilientTransport(
+                inner, settings.retry, self.breaker, decode=orjson.loads
+            )
         self._http = _CookielessClient(
             transport=transport,
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
@@ -665,9 +692,16 @@ def _read_resource(response: httpx.Response, route: str) -> Resource:
 
 
 def _expect_json(response: httpx.Response, route: str) -> Any:
-    """The decoded body of a 2xx answer; any other status raises its mapped error."""
+    """The decoded body of a 2xx answer; any other status raises its mapped error.
+
+    The resilient transport hands up the body it already decoded; the first reader takes it (a shared
+    GET's other waiters decode their own copy, since readers normalise what they get in place).
+    """
     if not response.is_success:
         raise _error(response, route)
+    decoded = response.extensions.pop(DECODED_BODY, _UNDECODED)
+    if decoded is not _UNDECODED:
+        return decoded
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError as exc:

@@ -16,10 +16,11 @@ What is retried, and why (see ``docs/resilience.md``):
 
 - only ``GET``, ``HEAD`` and ``OPTIONS``: a write that failed mid-way may still have been applied, so
   ``POST``, ``PUT``, ``PATCH`` and ``DELETE`` get exactly one attempt, whatever happens;
-- on ``429``, ``502``, ``503``, ``504`` answers, and on ``httpx.TimeoutException``,
+- on ``429``, ``500``, ``502``, ``503``, ``504`` answers, on ``httpx.TimeoutException``,
   ``httpx.NetworkError`` (connect, read, write, close) and ``httpx.RemoteProtocolError`` (the upstream
-  hung up or broke HTTP). Misuse on our side (``LocalProtocolError``, ``UnsupportedProtocol``) and a
-  ``500`` (a bug upstream is not fixed by asking again) are not retried;
+  hung up or broke HTTP), and, when the transport is given a ``decode`` function, on a 2xx answer whose
+  body it cannot decode (a body cut short in transit). Misuse on our side (``LocalProtocolError``,
+  ``UnsupportedProtocol``) is not retried;
 - after a full-jitter exponential backoff, or exactly the ``Retry-After`` the upstream asked for when
   that is at most ``max_retry_after`` (a longer one is handed back to the caller as the 429/503 itself,
   so the client can report ``retryAfter`` instead of hammering early);
@@ -36,6 +37,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 
@@ -52,6 +54,7 @@ from ._breaker import (
 from ._deadline import Deadline, DeadlineExceeded, current_deadline, deadline_scope
 
 __all__ = [
+    "DECODED_BODY",
     "DEFAULT_BACKOFF_BASE",
     "DEFAULT_BACKOFF_MAX",
     "DEFAULT_COOLDOWN",
@@ -68,6 +71,7 @@ __all__ = [
     "CircuitState",
     "Deadline",
     "DeadlineExceeded",
+    "Decoder",
     "ResilientTransport",
     "RetryListener",
     "RetryPolicy",
@@ -92,7 +96,7 @@ DEFAULT_MAX_RETRY_AFTER = 5.0
 DEFAULT_REQUEST_DEADLINE = 20.0
 
 RETRY_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS"})
-RETRY_STATUSES: frozenset[int] = frozenset({429, 502, 503, 504})
+RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
 RETRYABLE_EXCEPTIONS: tuple[type[httpx.TransportError], ...] = (
     httpx.TimeoutException,
     httpx.NetworkError,
@@ -104,7 +108,14 @@ _UPSTREAM_FAULTS: tuple[type[httpx.TransportError], ...] = (*RETRYABLE_EXCEPTION
 MSG_DEADLINE = "The request's deadline passed before the upstream answered."
 MSG_CIRCUIT_OPEN = "The upstream is failing; calls to it are paused for a moment."
 
+#: The ``Response.extensions`` key under which a decoded body is handed up, so it is decoded only once.
+DECODED_BODY = "events_gateway.decoded_body"
+#: The reason a retry gives (logs, ``RetryListener``) for a body that did not decode.
+REASON_UNREADABLE = "unreadable body"
+
 Sleep = Callable[[float], Awaitable[None]]
+#: Decodes a 2xx body of an idempotent request (``orjson.loads``, say); raising marks the attempt failed.
+Decoder = Callable[[bytes], Any]
 #: Called as ``listener(origin, reason)`` before each retry (a status or an error class name).
 RetryListener = Callable[[str, str], None]
 RandomSource = Callable[[], float]
@@ -203,6 +214,9 @@ def _clip_timeouts(timeouts: Mapping[str, float | None] | None, remaining: float
 class ResilientTransport(httpx.AsyncBaseTransport):
     """An httpx transport that retries, respects the request deadline and breaks the circuit.
 
+    With ``decode``, a 2xx answer to an idempotent request is read and decoded inside the attempt: a body
+    that does not decode is a failed attempt (retried, and counted against the circuit), and a decoded
+    one is handed up in ``response.extensions[DECODED_BODY]`` so the caller need not decode it again.
     ``sleep``, ``random`` and ``wall_clock`` are injectable so tests run without waiting or chance;
     the breaker and :func:`deadline_scope` take their own ``clock``.
     """
@@ -213,6 +227,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         policy: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
         *,
+        decode: Decoder | None = None,
         sleep: Sleep = asyncio.sleep,
         random: RandomSource = _random.random,
         wall_clock: Callable[[], float] = time.time,
@@ -220,6 +235,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         self.inner = inner
         self.policy = policy or RetryPolicy()
         self.breaker = breaker
+        self._decode = decode
         self._sleep = sleep
         self._random = random
         self._wall_clock = wall_clock
@@ -232,60 +248,78 @@ class ResilientTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         policy = self.policy
         origin = origin_of(request.url)
-        attempts = policy.max_attempts if request.method.upper() in policy.retry_methods else 1
+        idempotent = request.method.upper() in policy.retry_methods
+        attempts = policy.max_attempts if idempotent else 1
+        decode = self._decode if idempotent and request.method.upper() != "HEAD" else None
         deadline = current_deadline()
         last_error: BaseException | None = None
         attempt = 0
-        while True:
-            attempt += 1
-            if deadline is not None and deadline.expired:
-                raise DeadlineExceeded(MSG_DEADLINE, request=request) from last_error
-            if self.breaker is not None and not self.breaker.admit(origin):
-                raise CircuitOpen(
-                    MSG_CIRCUIT_OPEN, origin=origin, retry_in=self.breaker.retry_in(origin), request=request
-                ) from last_error
-            try:
-                response = await self._attempt(request, deadline)
-            except httpx.TransportError as exc:
-                if isinstance(exc, DeadlineExceeded) or (
-                    isinstance(exc, httpx.TimeoutException) and deadline is not None and deadline.expired
-                ):
-                    self._record(origin, None)  # our budget ran out; that says nothing of the upstream
-                    if isinstance(exc, DeadlineExceeded):
+        try:
+            while True:
+                attempt += 1
+                if deadline is not None and deadline.expired:
+                    raise DeadlineExceeded(MSG_DEADLINE, request=request) from last_error
+                if self.breaker is not None and not self.breaker.admit(origin):
+                    raise CircuitOpen(
+                        MSG_CIRCUIT_OPEN,
+                        origin=origin,
+                        retry_in=self.breaker.retry_in(origin),
+                        request=request,
+                    ) from last_error
+                started = self.breaker.now() if self.breaker is not None else 0.0
+                try:
+                    response, readable = await self._attempt(request, deadline, decode)
+                except httpx.TransportError as exc:
+                    if isinstance(exc, DeadlineExceeded) or (
+                        isinstance(exc, httpx.TimeoutException) and deadline is not None and deadline.expired
+                    ):
+                        self._record(origin, None)  # our budget ran out; that says nothing of the upstream
+                        if isinstance(exc, DeadlineExceeded):
+                            raise
+                        raise DeadlineExceeded(MSG_DEADLINE, request=request) from exc
+                    self._record(origin, False if isinstance(exc, _UPSTREAM_FAULTS) else None, started)
+                    if attempt >= attempts or not isinstance(exc, RETRYABLE_EXCEPTIONS):
                         raise
-                    raise DeadlineExceeded(MSG_DEADLINE, request=request) from exc
-                self._record(origin, False if isinstance(exc, _UPSTREAM_FAULTS) else None)
-                if attempt >= attempts or not isinstance(exc, RETRYABLE_EXCEPTIONS):
+                    delay = policy.backoff(attempt, self._random())
+                    if not self._may_wait(delay, deadline, origin):
+                        raise
+                    self._log_retry(request, type(exc).__name__, attempt, attempts, delay)
+                    self._retried(origin, type(exc).__name__)
+                    last_error = exc
+                except BaseException:  # cancelled, or a bug in the inner transport
+                    self._record(origin, None)
                     raise
-                delay = policy.backoff(attempt, self._random())
-                if not self._may_wait(delay, deadline, origin):
-                    raise
-                self._log_retry(request, type(exc).__name__, attempt, attempts, delay)
-                self._retried(origin, type(exc).__name__)
-                last_error = exc
-            except BaseException:  # cancelled, or a bug in the inner transport
-                self._record(origin, None)
-                raise
-            else:
-                self._record(origin, response.status_code < 500)
-                if attempt >= attempts or response.status_code not in policy.retry_statuses:
-                    return response
-                wait = self._delay_for(response, attempt)
-                if wait is None or not self._may_wait(wait, deadline, origin):
-                    return response  # the caller gets the real answer (e.g. 429 with its Retry-After)
-                await response.aclose()
-                delay = wait
-                self._log_retry(request, str(response.status_code), attempt, attempts, delay)
-                self._retried(origin, str(response.status_code))
-                last_error = None
-            await self._sleep(delay)
+                else:
+                    self._record(origin, readable and response.status_code < 500, started)
+                    if attempt >= attempts or (
+                        readable and response.status_code not in policy.retry_statuses
+                    ):
+                        return response
+                    wait = self._delay_for(response, attempt)
+                    if wait is None or not self._may_wait(wait, deadline, origin):
+                        return response  # the caller gets the real answer (e.g. 429 with its Retry-After)
+                    await response.aclose()
+                    delay = wait
+                    reason = str(response.status_code) if readable else REASON_UNREADABLE
+                    self._log_retry(request, reason, attempt, attempts, delay)
+                    self._retried(origin, reason)
+                    last_error = None
+                await self._sleep(delay)
+        finally:
+            # Every exception raised in this loop has this frame in its traceback, so keeping one in a
+            # local would hold the frame, its response and the whole chain in a cycle until the cycle
+            # collector came by (minutes, under load). Let go of it before the frame ends.
+            last_error = None
 
     async def aclose(self) -> None:
         await self.inner.aclose()
 
-    async def _attempt(self, request: httpx.Request, deadline: Deadline | None) -> httpx.Response:
+    async def _attempt(
+        self, request: httpx.Request, deadline: Deadline | None, decode: Decoder | None
+    ) -> tuple[httpx.Response, bool]:
+        """One exchange, and whether its body was readable (always, when nothing is to be decoded)."""
         if deadline is None:
-            return await self.inner.handle_async_request(request)
+            return await self._exchange(request, decode)
         remaining = deadline.remaining()
         request.extensions = {
             **request.extensions,
@@ -296,11 +330,27 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         guard = asyncio.timeout(remaining)
         try:
             async with guard:
-                return await self.inner.handle_async_request(request)
+                return await self._exchange(request, decode)
         except TimeoutError as exc:
             if guard.expired():
                 raise DeadlineExceeded(MSG_DEADLINE, request=request) from exc
             raise
+
+    async def _exchange(self, request: httpx.Request, decode: Decoder | None) -> tuple[httpx.Response, bool]:
+        response = await self.inner.handle_async_request(request)
+        if decode is None or not response.is_success or response.status_code == 204:
+            return response, True  # only a body that should be there is judged
+        try:
+            await response.aread()  # inside the attempt: a body cut off mid-read is this attempt's failure
+        except BaseException:
+            await response.aclose()
+            raise
+        try:
+            decoded = decode(response.content)
+        except Exception:  # truncated, or not the format at all: a transport failure more than a bug
+            return response, False
+        response.extensions[DECODED_BODY] = decoded
+        return response, True
 
     def _delay_for(self, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before asking again, or ``None`` when the upstream asked for too long."""
@@ -319,7 +369,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             return False
         return self.breaker is None or self.breaker.state(origin) is not CircuitState.OPEN
 
-    def _record(self, origin: str, ok: bool | None) -> None:
+    def _record(self, origin: str, ok: bool | None, started: float | None = None) -> None:
         if self.breaker is None:
             return
         if ok is None:
@@ -327,7 +377,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         elif ok:
             self.breaker.record_success(origin)
         else:
-            self.breaker.record_failure(origin)
+            self.breaker.record_failure(origin, started=started)
 
     def _retried(self, origin: str, reason: str) -> None:
         for listener in self._retry_listeners:
