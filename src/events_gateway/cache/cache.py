@@ -254,10 +254,11 @@ class Cache:
     ) -> CacheResult:
         """The answer to ``request`` for ``key_hash``: cached when it may be, else from ``fetch``.
 
-        ``request`` is the canonical request (:func:`canonical_request`); ``deps`` the scopes its answer
-        depends on (:class:`Hierarchy`); ``fetch`` is called at most once per miss and must not depend
-        on the caller staying: it may run on (shielded from cancellation, and in the background for a
-        refresh). ``read_through`` skips cached answers (``Cache-Control: no-cache``) and stores the new.
+        ``request`` names the request in one spelling for all who send it (the gateway's client: the URL
+        as sent; else :func:`canonical_request`); ``deps`` the scopes its answer depends on
+        (:class:`Hierarchy`); ``fetch`` is called at most once per miss and must not depend on the caller
+        staying: it may run on (shielded from cancellation, and in the background for a refresh).
+        ``read_through`` skips cached answers (``Cache-Control: no-cache``) and stores the new.
         Exceptions from ``fetch`` reach the caller on a miss; nothing is stored then.
         """
         if not self.enabled or not self.usable or key_hash.secret_id != self._hasher.secret_id:
