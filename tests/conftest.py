@@ -23,6 +23,9 @@ And the gateway on a free loopback port, pointed at a real emulator (server, obs
 - ``http``: an httpx client for the test to call them with.
 - ``SCRIPT``, ``clean_env``, ``serve_on_a_taken_port``: for tests that run the ``events-gateway``
   console script as a subprocess.
+
+Helpers: ``eventually(check, what)`` waits for something another task or process does;
+``retitle_upstream(emulator, event_id, title)`` edits an event on the upstream behind the gateway's back.
 """
 
 from __future__ import annotations
@@ -60,6 +63,10 @@ GatewayFactory = Callable[..., Awaitable[str]]
 
 #: The ``events-gateway`` console script of the venv running the tests.
 SCRIPT = Path(sys.executable).with_name("events-gateway")
+
+#: Generous bound on any wait for something another task or process does; only there so a broken build
+#: fails instead of hanging (nothing asserts on how long it took).
+WAIT = 20.0
 
 #: What test emulators differ in from the defaults: aids on, no write limit to trip over.
 TEST_DEFAULTS: dict[str, Any] = {"admin": True, "write_limit": None}
@@ -155,6 +162,26 @@ async def gateway(gateway_factory: GatewayFactory) -> str:
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=30) as client:
         yield client
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait until ``check()`` holds (another process's message, a figure on ``/metrics``, a reconnect),
+    failing after ``WAIT`` seconds with ``what``."""
+    try:
+        async with asyncio.timeout(WAIT):
+            while True:
+                if await check():
+                    return
+                await asyncio.sleep(0.02)  # the change happens elsewhere: nothing to wait on but asking again
+    except TimeoutError:
+        pytest.fail(f"never happened: {what}")
+
+
+async def retitle_upstream(emulator: RunningEmulator, event_id: str, title: str) -> None:
+    """Rename an event on the upstream directly, as Secoda's own UI would: the gateway is not told."""
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {DEMO_API_KEY}"}) as rest:
+        response = await rest.patch(f"{emulator.api_url}/event/events/{event_id}/", json={"title": title})
+    assert response.status_code == 200, response.text
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -15,9 +15,6 @@ import pytest
 from events_gateway.cache import Cache, CacheConfig, CacheCounts, Hierarchy
 
 TREE = Hierarchy(("category", "event", "property"))
-#: Generous bound on any wait for something another task or process does; only there so a broken build
-#: fails instead of hanging (nothing asserts on how long it took).
-WAIT = 20.0
 
 
 class Upstream:
@@ -52,18 +49,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Wait until ``check()`` holds (another process's message, a reconnect), failing after ``WAIT``."""
-    try:
-        async with asyncio.timeout(WAIT):
-            while True:
-                if await check():
-                    return
-                await asyncio.sleep(0.02)  # the change happens in another process: nothing to wait on here
-    except TimeoutError:
-        pytest.fail(f"never happened: {what}")
 
 
 @pytest.fixture

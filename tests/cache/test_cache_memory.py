@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Sequence
 
 import pytest
 
@@ -13,11 +14,13 @@ from events_gateway.cache import (
     Cache,
     CacheConfig,
     CacheCounts,
+    CacheResult,
     CacheStatus,
     Entry,
     Fetched,
-    KeyHasher,
+    KeyHash,
     MemoryTier,
+    Scope,
     canonical_request,
 )
 from events_gateway.cache.generations import Generations
@@ -28,17 +31,25 @@ EVENTS = canonical_request("GET", "/resource/catalog", {"filter": "event", "pare
 DEPS = TREE.children_deps("category", "c1", "event")
 
 
-@pytest.fixture
-def hasher() -> KeyHasher:
-    return KeyHasher("test secret")
+async def read(
+    cache: Cache,
+    key: KeyHash,
+    upstream: Upstream,
+    request: str = EVENTS,
+    deps: Sequence[Scope] = DEPS,
+    *,
+    read_through: bool = False,
+) -> CacheResult:
+    """``request`` through ``cache`` for ``key``, asked of ``upstream`` when the cache does not answer."""
+    return await cache.get_or_fetch(key, request, deps, upstream.fetch(request), read_through=read_through)
 
 
 async def test_a_second_read_within_the_ttl_is_a_hit_without_asking_the_upstream(
-    memory_cache: Cache, upstream: Upstream, hasher: KeyHasher
+    memory_cache: Cache, upstream: Upstream
 ) -> None:
     key = memory_cache.key_hash("key-a")
-    first = await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
-    second = await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+    first = await read(memory_cache, key, upstream)
+    second = await read(memory_cache, key, upstream)
 
     assert first.status is CacheStatus.MISS
     assert first.tier is None
@@ -51,10 +62,10 @@ async def test_a_second_read_within_the_ttl_is_a_hit_without_asking_the_upstream
 async def test_two_keys_never_see_each_others_entries(memory_cache: Cache) -> None:
     a, b = Upstream("workspace-a"), Upstream("workspace-b")
     key_a, key_b = memory_cache.key_hash("key-a"), memory_cache.key_hash("key-b")
-    await memory_cache.get_or_fetch(key_a, EVENTS, DEPS, a.fetch(EVENTS))
+    await read(memory_cache, key_a, a)
 
-    answer_b = await memory_cache.get_or_fetch(key_b, EVENTS, DEPS, b.fetch(EVENTS))
-    answer_a = await memory_cache.get_or_fetch(key_a, EVENTS, DEPS, a.fetch(EVENTS))
+    answer_b = await read(memory_cache, key_b, b)
+    answer_a = await read(memory_cache, key_a, a)
 
     assert answer_b.status is CacheStatus.MISS
     assert answer_b.value.startswith(b"workspace-b:")
@@ -65,10 +76,7 @@ async def test_two_keys_never_see_each_others_entries(memory_cache: Cache) -> No
 async def test_concurrent_misses_ask_the_upstream_once(memory_cache: Cache, upstream: Upstream) -> None:
     key = memory_cache.key_hash("key-a")
     upstream.gate = asyncio.Event()
-    callers = [
-        asyncio.create_task(memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS)))
-        for _ in range(20)
-    ]
+    callers = [asyncio.create_task(read(memory_cache, key, upstream)) for _ in range(20)]
     await asyncio.sleep(0)
     upstream.gate.set()
     results = await asyncio.gather(*callers)
@@ -82,8 +90,8 @@ async def test_a_cancelled_caller_does_not_cancel_the_fetch_others_wait_for(
 ) -> None:
     key = memory_cache.key_hash("key-a")
     upstream.gate = asyncio.Event()
-    leaver = asyncio.create_task(memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS)))
-    stayer = asyncio.create_task(memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS)))
+    leaver = asyncio.create_task(read(memory_cache, key, upstream))
+    stayer = asyncio.create_task(read(memory_cache, key, upstream))
     await asyncio.sleep(0)
     leaver.cancel()
     upstream.gate.set()
@@ -91,9 +99,7 @@ async def test_a_cancelled_caller_does_not_cancel_the_fetch_others_wait_for(
     with pytest.raises(asyncio.CancelledError):
         await leaver
     assert (await stayer).value == f"answer:{EVENTS}#1".encode()
-    assert (
-        await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
-    ).status is CacheStatus.HIT
+    assert (await read(memory_cache, key, upstream)).status is CacheStatus.HIT
 
 
 async def test_a_failed_fetch_reaches_every_waiter_and_stores_nothing(
@@ -103,10 +109,10 @@ async def test_a_failed_fetch_reaches_every_waiter_and_stores_nothing(
     upstream.failure = RuntimeError("upstream down")
     for _ in range(2):
         with pytest.raises(RuntimeError, match="upstream down"):
-            await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+            await read(memory_cache, key, upstream)
     upstream.failure = None
 
-    result = await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+    result = await read(memory_cache, key, upstream)
 
     assert result.status is CacheStatus.MISS
     assert upstream.calls[EVENTS] == 3
@@ -116,12 +122,12 @@ async def test_past_the_ttl_the_stale_answer_is_served_while_one_refresh_runs(
     memory_cache: Cache, upstream: Upstream, clock: Clock
 ) -> None:
     key = memory_cache.key_hash("key-a")
-    await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+    await read(memory_cache, key, upstream)
     clock.advance(6)
 
-    stale = [await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS)) for _ in range(3)]
+    stale = [await read(memory_cache, key, upstream) for _ in range(3)]
     await memory_cache.drain()
-    fresh = await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+    fresh = await read(memory_cache, key, upstream)
 
     assert [result.status for result in stale] == [CacheStatus.STALE] * 3
     assert {result.value for result in stale} == {f"answer:{EVENTS}#1".encode()}
@@ -160,13 +166,13 @@ async def test_while_refreshes_fail_the_stale_answer_is_served_until_the_stale_w
     memory_cache: Cache, upstream: Upstream, clock: Clock
 ) -> None:
     key = memory_cache.key_hash("key-a")
-    await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+    await read(memory_cache, key, upstream)
     upstream.failure = RuntimeError("upstream down")
     clock.advance(6)
 
-    first = await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+    first = await read(memory_cache, key, upstream)
     await memory_cache.drain()
-    second = await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+    second = await read(memory_cache, key, upstream)
     await memory_cache.drain()
     clock.advance(60)
 
@@ -174,13 +180,13 @@ async def test_while_refreshes_fail_the_stale_answer_is_served_until_the_stale_w
     assert second.status is CacheStatus.STALE_IF_ERROR
     assert second.value == first.value
     with pytest.raises(RuntimeError):
-        await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+        await read(memory_cache, key, upstream)
 
 
 async def test_a_ttl_of_zero_caches_nothing(upstream: Upstream) -> None:
     cache = Cache(CacheConfig(ttl=0))
     key = cache.key_hash("key-a")
-    results = [await cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS)) for _ in range(2)]
+    results = [await read(cache, key, upstream) for _ in range(2)]
     await cache.invalidate(key, DEPS)
 
     assert [result.status for result in results] == [CacheStatus.BYPASS] * 2
@@ -192,9 +198,9 @@ async def test_read_through_asks_the_upstream_and_keeps_the_new_answer(
     memory_cache: Cache, upstream: Upstream
 ) -> None:
     key = memory_cache.key_hash("key-a")
-    await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
-    through = await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS), read_through=True)
-    after = await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+    await read(memory_cache, key, upstream)
+    through = await read(memory_cache, key, upstream, read_through=True)
+    after = await read(memory_cache, key, upstream)
 
     assert through.status is CacheStatus.MISS
     assert through.value.endswith(b"#2")
@@ -216,11 +222,11 @@ async def test_a_write_invalidates_what_depends_on_it_and_nothing_else(memory_ca
     }
     upstream = Upstream()
     for request, deps in reads.items():
-        await memory_cache.get_or_fetch(key, request, deps, upstream.fetch(request))
+        await read(memory_cache, key, upstream, request, deps)
 
     await memory_cache.invalidate(key, TREE.created("event", "e7", parent_id="c1"))
     statuses = {
-        request: (await memory_cache.get_or_fetch(key, request, deps, upstream.fetch(request))).status
+        request: (await read(memory_cache, key, upstream, request, deps)).status
         for request, deps in reads.items()
     }
 
@@ -243,17 +249,13 @@ async def test_deleting_a_category_cascades_to_every_event_and_property(memory_c
     }
     upstream = Upstream()
     for request, deps in reads.items():
-        await memory_cache.get_or_fetch(key, request, deps, upstream.fetch(request))
+        await read(memory_cache, key, upstream, request, deps)
 
     await memory_cache.invalidate(key, TREE.deleted("category", "c1"))
 
     for request in ("e1", "e1 properties"):
-        assert (
-            await memory_cache.get_or_fetch(key, request, reads[request], upstream.fetch(request))
-        ).status is (CacheStatus.MISS)
-    assert (
-        await memory_cache.get_or_fetch(key, "c2", reads["c2"], upstream.fetch("c2"))
-    ).status is CacheStatus.HIT
+        assert (await read(memory_cache, key, upstream, request, reads[request])).status is (CacheStatus.MISS)
+    assert (await read(memory_cache, key, upstream, "c2", reads["c2"])).status is CacheStatus.HIT
 
 
 async def test_a_write_by_one_key_leaves_another_keys_entries_alone(
@@ -261,12 +263,10 @@ async def test_a_write_by_one_key_leaves_another_keys_entries_alone(
 ) -> None:
     key_a, key_b = memory_cache.key_hash("key-a"), memory_cache.key_hash("key-b")
     for key in (key_a, key_b):
-        await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+        await read(memory_cache, key, upstream)
     await memory_cache.invalidate(key_a, TREE.created("event", "e7", parent_id="c1"))
 
-    assert (
-        await memory_cache.get_or_fetch(key_b, EVENTS, DEPS, upstream.fetch(EVENTS))
-    ).status is CacheStatus.HIT
+    assert (await read(memory_cache, key_b, upstream)).status is CacheStatus.HIT
 
 
 async def test_dropping_a_key_drops_all_its_entries_and_frees_their_memory(
@@ -275,19 +275,15 @@ async def test_dropping_a_key_drops_all_its_entries_and_frees_their_memory(
     key_a, key_b = memory_cache.key_hash("key-a"), memory_cache.key_hash("key-b")
     for request in ("one", "two", "three"):
         for key in (key_a, key_b):
-            await memory_cache.get_or_fetch(key, request, DEPS, upstream.fetch(request))
+            await read(memory_cache, key, upstream, request)
     assert len(memory_cache.memory) == 6
 
     await memory_cache.drop_key(key_a)
 
     assert len(memory_cache.memory) == 3
     for request in ("one", "two", "three"):
-        assert (await memory_cache.get_or_fetch(key_a, request, DEPS, upstream.fetch(request))).status is (
-            CacheStatus.MISS
-        )
-        assert (await memory_cache.get_or_fetch(key_b, request, DEPS, upstream.fetch(request))).status is (
-            CacheStatus.HIT
-        )
+        assert (await read(memory_cache, key_a, upstream, request)).status is (CacheStatus.MISS)
+        assert (await read(memory_cache, key_b, upstream, request)).status is (CacheStatus.HIT)
 
 
 async def test_the_observer_counts_each_tier_s_events(
@@ -296,13 +292,13 @@ async def test_the_observer_counts_each_tier_s_events(
     counts = memory_cache.observer
     assert isinstance(counts, CacheCounts)
     key = memory_cache.key_hash("key-a")
-    await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
-    await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+    await read(memory_cache, key, upstream)
+    await read(memory_cache, key, upstream)
     clock.advance(6)
-    await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS))
+    await read(memory_cache, key, upstream)
     await memory_cache.drain()
     await memory_cache.invalidate(key, DEPS)
-    await memory_cache.get_or_fetch(key, EVENTS, DEPS, upstream.fetch(EVENTS), read_through=True)
+    await read(memory_cache, key, upstream, read_through=True)
 
     assert counts.events == {
         ("memory", "miss"): 1,
@@ -367,8 +363,6 @@ async def test_a_forgotten_counter_never_reads_lower_than_before() -> None:
 
 async def test_the_epoch_scope_is_part_of_every_entry(memory_cache: Cache, upstream: Upstream) -> None:
     key = memory_cache.key_hash("key-a")
-    await memory_cache.get_or_fetch(key, EVENTS, (), upstream.fetch(EVENTS))
+    await read(memory_cache, key, upstream, EVENTS, ())
     await memory_cache.invalidate(key, (EPOCH,))
-    assert (
-        await memory_cache.get_or_fetch(key, EVENTS, (), upstream.fetch(EVENTS))
-    ).status is CacheStatus.MISS
+    assert (await read(memory_cache, key, upstream, EVENTS, ())).status is CacheStatus.MISS

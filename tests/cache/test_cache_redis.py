@@ -24,8 +24,9 @@ from events_gateway.cache import (
 )
 from events_gateway.cache.generations import Generations
 
+from ..conftest import WAIT, eventually
 from ..redis_process import RedisServer
-from .conftest import TREE, WAIT, Clock, Upstream, eventually
+from .conftest import TREE, Clock, Upstream
 
 
 def get(key: str) -> Callable[[Any], Awaitable[Any]]:

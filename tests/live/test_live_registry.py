@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from events_gateway.emulator import DEMO_API_KEY, EmulatorAdmin, RunningEmulator
@@ -14,23 +13,16 @@ from events_gateway.graph.live import LiveEvent
 from events_gateway.graph.writes import Write
 from events_gateway.live import Mailbox, ShuttingDown, TooManySubscriptions, process_key_hasher
 
+from ..conftest import retitle_upstream
 from .conftest import PATIENCE, Live, LiveFor
 
 EVENTS = "query Events { events(first: 3) { totalCount nodes { id title } } }"
 CATEGORIES = "query Categories { eventCategories { totalCount } }"
-AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
 
 
 async def next_event(events: AsyncIterator[LiveEvent]) -> LiveEvent:
     async with asyncio.timeout(PATIENCE):
         return await anext(events)
-
-
-async def rename(emulator: RunningEmulator, event_id: str, title: str) -> None:
-    """A change made on the upstream directly, as Secoda's own UI would make it."""
-    async with httpx.AsyncClient(headers=AUTH) as rest:
-        response = await rest.patch(f"{emulator.api_url}/event/events/{event_id}/", json={"title": title})
-        response.raise_for_status()
 
 
 def first_event(event: LiveEvent) -> dict[str, Any]:
@@ -94,7 +86,7 @@ async def test_unchanged_polls_deliver_nothing_and_a_change_is_delivered(
     first = await next_event(events)
     await live.observer.until(lambda: len(live.observer.polls) >= 4)
     assert live.observer.polls[1:4] == [("interval", False)] * 3
-    await rename(emulator, first_event(first)["id"], "Changed upstream")
+    await retitle_upstream(emulator, first_event(first)["id"], "Changed upstream")
     second = await next_event(events)
     assert first_event(second)["title"] == "Changed upstream"
     assert len(live.observer.pushes) == 2
@@ -106,7 +98,7 @@ async def test_a_slow_subscriber_gets_the_latest_result_not_every_one_it_missed(
     events = live.registry.watch(DEMO_API_KEY, live.request(EVENTS))
     event_id = first_event(await next_event(events))["id"]
     for title in ("One", "Two", "Three"):
-        await rename(emulator, event_id, title)
+        await retitle_upstream(emulator, event_id, title)
         pushes = len(live.observer.pushes)
         await live.observer.until(lambda pushes=pushes: len(live.observer.pushes) > pushes)  # type: ignore[misc]
     # Three results were pushed while nobody read: the mailbox holds the last one alone.
@@ -148,7 +140,7 @@ async def test_upstream_trouble_after_a_result_is_not_delivered(
     polls = len(live.observer.polls)
     await live.observer.until(lambda: len(live.observer.polls) >= polls + 2)
     await emulator_admin.configure(fault_rate=0.0)
-    await rename(emulator, first_event(first)["id"], "After the outage")
+    await retitle_upstream(emulator, first_event(first)["id"], "After the outage")
     # The next thing the subscriber sees is the change, never the outage's errors.
     second = await next_event(events)
     assert second.result.errors is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -14,6 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from events_gateway.emulator import DEMO_API_KEY
 from events_gateway.server import DEMO_QUERY
+
+from ..conftest import eventually
 
 PROTOCOL = "graphql-transport-ws"
 DEMO_AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
@@ -39,19 +41,6 @@ async def metric(http: httpx.AsyncClient, gateway: str, name: str, **labels: str
     )
 
 
-async def wait_until(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Ask ``check`` again until it holds; fail after :data:`PATIENCE` seconds, saying ``what``."""
-    try:
-        async with asyncio.timeout(PATIENCE):
-            # Another process's figures (the gateway's /metrics): nothing to wait on but asking again.
-            while True:
-                if await check():
-                    return
-                await asyncio.sleep(0.02)
-    except TimeoutError:
-        raise AssertionError(f"still not so after {PATIENCE} s: {what}") from None
-
-
 async def wait_for_metric(
     http: httpx.AsyncClient, gateway: str, name: str, test: Callable[[float], bool], **labels: str
 ) -> float:
@@ -63,7 +52,7 @@ async def wait_for_metric(
         value = await metric(http, gateway, name, **labels)
         return test(value)
 
-    await wait_until(holds, f"{name}{labels}")
+    await eventually(holds, f"{name}{labels}")
     return value
 
 

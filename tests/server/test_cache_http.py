@@ -17,7 +17,7 @@ import pytest
 from events_gateway.emulator import DEMO_API_KEY, EmulatorAdmin, RunningEmulator
 from events_gateway.server import DEMO_QUERY, PLAN_HEADER
 
-from ..cache.conftest import eventually
+from ..conftest import eventually, retitle_upstream
 from ..observability.test_metrics import scrape, total
 from ..redis_process import RedisServer
 from .conftest import EmulatorFactory, GatewayFactory
@@ -166,17 +166,11 @@ async def test_an_edit_made_elsewhere_shows_with_no_cache_and_then_to_everyone(
     gateway_factory: GatewayFactory,
     http: httpx.AsyncClient,
     emulator: RunningEmulator,
-    api_headers: dict[str, str],
 ) -> None:
     gateway = await gateway_factory(upstream_plan="on")
     await ask(http, gateway, SAME_LISTS)
     category = (await ask(http, gateway, FIRST_CATEGORY))["data"]["eventCategories"]["nodes"][0]
-    edited = await http.patch(
-        f"{emulator.api_url}/event/events/{category['events']['nodes'][0]['id']}/",
-        json={"title": "Edited Upstream"},
-        headers=api_headers,
-    )
-    assert edited.status_code == 200
+    await retitle_upstream(emulator, category["events"]["nodes"][0]["id"], "Edited Upstream")
 
     cached = await ask(http, gateway, SAME_LISTS)
     fresh = await ask(http, gateway, SAME_LISTS, extra={"Cache-Control": "no-cache"})
@@ -198,15 +192,11 @@ async def test_an_answer_past_its_ttl_is_served_marked_stale_while_it_is_refresh
     gateway_factory: GatewayFactory,
     http: httpx.AsyncClient,
     emulator: RunningEmulator,
-    api_headers: dict[str, str],
 ) -> None:
     gateway = await gateway_factory(upstream_plan="on", cache_ttl=SHORT_TTL)
     first = await ask(http, gateway, FIRST_CATEGORY)
     event = first["data"]["eventCategories"]["nodes"][0]["events"]["nodes"][0]
-    edited = await http.patch(
-        f"{emulator.api_url}/event/events/{event['id']}/", json={"title": "Retitled"}, headers=api_headers
-    )
-    assert edited.status_code == 200
+    await retitle_upstream(emulator, event["id"], "Retitled")
     await asyncio.sleep(SHORT_TTL * 2)  # past the TTL, well within the stale window
 
     def title(body: dict[str, Any]) -> str:

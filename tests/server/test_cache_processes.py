@@ -21,8 +21,7 @@ import pytest
 from events_gateway.emulator import EmulatorAdmin, RunningEmulator
 from events_gateway.server import DEMO_QUERY
 
-from ..cache.conftest import eventually
-from ..conftest import clean_env
+from ..conftest import clean_env, eventually
 from ..redis_process import RedisServer
 from ..test_cli import serve
 from ..test_isolation import ALPHA, BETA, EVENTS, TREE, WORKSPACES, ids_in, workspace_ids

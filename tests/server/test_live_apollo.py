@@ -14,6 +14,7 @@ import httpx
 
 from events_gateway.emulator import DEMO_API_KEY, RunningEmulator
 
+from ..conftest import retitle_upstream
 from .conftest import GatewayFactory
 from .live_clients import DEMO_AUTH, PATIENCE, TREE, metric, wait_for_metric, ws_url
 
@@ -81,11 +82,7 @@ async def test_apollo_client_over_graphql_ws_gets_the_tree_and_each_change(
             http, gateway, "events_gateway_live_polls_total", lambda n: n >= 3, changed="false"
         )
         event = category["events"]["nodes"][0]
-        async with httpx.AsyncClient(headers=DEMO_AUTH) as rest:
-            renamed = await rest.patch(
-                f"{emulator.api_url}/event/events/{event['id']}/", json={"title": "Renamed upstream"}
-            )
-        renamed.raise_for_status()
+        await retitle_upstream(emulator, event["id"], "Renamed upstream")
         third = await read_line(process)
         assert "Renamed upstream" in json.dumps(third)
         assert await metric(http, gateway, "events_gateway_live_pushes_total") == 3

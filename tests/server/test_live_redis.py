@@ -13,7 +13,7 @@ import httpx
 
 from events_gateway.emulator import EmulatorAdmin, RunningEmulator
 
-from ..conftest import SCRIPT, clean_env
+from ..conftest import SCRIPT, clean_env, retitle_upstream
 from ..redis_process import RedisServer
 from .conftest import GatewayFactory
 from .live_clients import DEMO_AUTH, PATIENCE, RawSocket, metric, wait_for_metric
@@ -122,12 +122,7 @@ async def test_the_gateway_that_polls_leaves_and_another_takes_over(
             assert await metric(http, second, "events_gateway_live_polls_total") == 0
         # The first gateway's subscriber is gone: it gives up the lease, the second one polls now.
         await wait_for_metric(http, second, "events_gateway_live_polls_total", lambda n: n >= 1)
-        async with httpx.AsyncClient(headers=DEMO_AUTH) as rest:
-            event_id = tree["events"]["nodes"][0]["id"]
-            patched = await rest.patch(
-                f"{emulator.api_url}/event/events/{event_id}/", json={"title": "Later"}
-            )
-            patched.raise_for_status()
+        await retitle_upstream(emulator, tree["events"]["nodes"][0]["id"], "Later")
         assert (await data_of(staying))["events"]["nodes"][0]["title"] == "Later"
 
 
@@ -145,11 +140,6 @@ async def test_with_redis_gone_each_gateway_polls_for_its_own_subscribers(
         redis_server.kill()
         # Both poll now; a change on the upstream reaches both subscribers.
         await wait_for_metric(http, second, "events_gateway_live_polls_total", lambda n: n >= 1)
-        async with httpx.AsyncClient(headers=DEMO_AUTH) as rest:
-            event_id = tree["events"]["nodes"][0]["id"]
-            patched = await rest.patch(
-                f"{emulator.api_url}/event/events/{event_id}/", json={"title": "No Redis"}
-            )
-            patched.raise_for_status()
+        await retitle_upstream(emulator, tree["events"]["nodes"][0]["id"], "No Redis")
         for socket in (one, other):
             assert (await data_of(socket))["events"]["nodes"][0]["title"] == "No Redis"

@@ -21,6 +21,7 @@ from events_gateway.emulator import DEMO_API_KEY, EmulatorAdmin, RunningEmulator
 from events_gateway.server import create_app
 from events_gateway.settings import Settings
 
+from ..conftest import retitle_upstream
 from .conftest import GatewayFactory
 from .live_clients import (
     DEMO_AUTH,
@@ -92,11 +93,7 @@ async def test_a_change_made_on_the_upstream_arrives_at_a_poll_and_nothing_arriv
             http, gateway, "events_gateway_live_polls_total", lambda n: n >= 5, changed="false"
         )
         event = first["events"]["nodes"][0]
-        async with httpx.AsyncClient(headers=DEMO_AUTH) as rest:
-            response = await rest.patch(
-                f"{emulator.api_url}/event/events/{event['id']}/", json={"title": "Renamed in Secoda"}
-            )
-            response.raise_for_status()
+        await retitle_upstream(emulator, event["id"], "Renamed in Secoda")
         second = await next_result(subscription)
         await subscription.aclose()
 

@@ -15,6 +15,7 @@ from events_gateway.emulator import DEMO_API_KEY, EmulatorAdmin, RunningEmulator
 from events_gateway.server import create_app
 from events_gateway.settings import Settings
 
+from ..conftest import retitle_upstream
 from .conftest import GatewayFactory
 from .live_clients import DEMO_AUTH, PATIENCE, TREE, metric, wait_for_metric
 
@@ -64,11 +65,7 @@ async def test_a_subscription_streams_its_query_then_each_change(
             http, gateway, "events_gateway_live_polls_total", lambda n: n >= 3, changed="false"
         )
         event = first["data"]["eventCategories"]["nodes"][0]["events"]["nodes"][0]
-        async with httpx.AsyncClient(headers=DEMO_AUTH) as rest:
-            patched = await rest.patch(
-                f"{emulator.api_url}/event/events/{event['id']}/", json={"title": "Renamed elsewhere"}
-            )
-            patched.raise_for_status()
+        await retitle_upstream(emulator, event["id"], "Renamed elsewhere")
         name, second = await next_event(stream)
     assert name == "next"
     assert second["data"]["eventCategories"]["nodes"][0]["events"]["nodes"][0]["title"] == "Renamed elsewhere"

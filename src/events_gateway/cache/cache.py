@@ -68,6 +68,22 @@ MEMORY, REDIS, NONE = "memory", "redis", "none"
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """Where one answer is filed: the key hash, the canonical request, and the generation counters it
+    depends on with the values they had when it was looked up (an entry matches only those)."""
+
+    key_hash: str
+    request: str
+    counters: tuple[str, ...]
+    generations: tuple[int, ...]
+
+    @property
+    def flight(self) -> tuple[str, str, tuple[int, ...]]:
+        """What concurrent fetches and refreshes of this process are shared by."""
+        return self.key_hash, self.request, self.generations
+
+
 class CacheStatus(enum.StrEnum):
     HIT = "hit"
     STALE = "stale"
@@ -238,10 +254,11 @@ class Cache:
     ) -> CacheResult:
         """The answer to ``request`` for ``key_hash``: cached when it may be, else from ``fetch``.
 
-        ``request`` is the canonical request (:func:`canonical_request`); ``deps`` the scopes its answer
-        depends on (:class:`Hierarchy`); ``fetch`` is called at most once per miss and must not depend
-        on the caller staying: it may run on (shielded from cancellation, and in the background for a
-        refresh). ``read_through`` skips cached answers (``Cache-Control: no-cache``) and stores the new.
+        ``request`` names the request in one spelling for all who send it (the gateway's client: the URL
+        as sent; else :func:`canonical_request`); ``deps`` the scopes its answer depends on
+        (:class:`Hierarchy`); ``fetch`` is called at most once per miss and must not depend on the caller
+        staying: it may run on (shielded from cancellation, and in the background for a refresh).
+        ``read_through`` skips cached answers (``Cache-Control: no-cache``) and stores the new.
         Exceptions from ``fetch`` reach the caller on a miss; nothing is stored then.
         """
         if not self.enabled or not self.usable or key_hash.secret_id != self._hasher.secret_id:
@@ -250,9 +267,9 @@ class Cache:
         generations = await self._gens.current(counters)
         if generations is None:
             return await self._bypass(fetch)
-        digest = key_hash.digest
+        slot = _Slot(key_hash.digest, request, counters, generations)
         if not read_through:
-            found = await self._lookup(digest, request, counters, generations)
+            found = await self._lookup(slot)
             if found is not None:
                 entry, tier = found
                 now = self._clock()
@@ -260,19 +277,17 @@ class Cache:
                     self.observer.record_cache_event(tier, "hit")
                     return CacheResult(entry.value, CacheStatus.HIT, tier, now - entry.stored_at)
                 self.observer.record_cache_event(tier, "stale")
-                self._refresh_later(digest, request, entry, fetch)
+                self._refresh_later(slot, entry, fetch)
                 status = CacheStatus.STALE_IF_ERROR if entry.refresh_failed else CacheStatus.STALE
                 return CacheResult(entry.value, status, tier, now - entry.stored_at)
-        fetched = await self._fill(digest, request, counters, generations, fetch)
+        fetched = await self._fill(slot, fetch)
         return CacheResult(fetched.value, CacheStatus.MISS, None, fetched.age)
 
-    async def _lookup(
-        self, key_hash: str, request: str, counters: tuple[str, ...], generations: tuple[int, ...]
-    ) -> tuple[Entry, str] | None:
+    async def _lookup(self, slot: _Slot) -> tuple[Entry, str] | None:
         now = self._clock()
-        entry = self.memory.get(key_hash, request, now=now)
-        if entry is not None and (entry.counters != counters or entry.generations != generations):
-            self.memory.discard(key_hash, request)  # invalidated since
+        entry = self.memory.get(slot.key_hash, slot.request, now=now)
+        if entry is not None and (entry.counters != slot.counters or entry.generations != slot.generations):
+            self.memory.discard(slot.key_hash, slot.request)  # invalidated since
             entry = None
         if entry is not None and (now < entry.fresh_until or self._redis is None):
             return entry, MEMORY
@@ -281,83 +296,64 @@ class Cache:
         if self._redis is None:
             return None
         # Stale here: another replica may have refreshed it already.
-        shared = await self._redis.get(key_hash, request, counters, generations)
+        shared = await self._redis.get(slot.key_hash, slot.request, slot.counters, slot.generations)
         now = self._clock()
         if (
             shared is not None
             and now < shared.stale_until
             and (entry is None or shared.stored_at > entry.stored_at)
         ):
-            self.memory.put(key_hash, request, shared)
+            self.memory.put(slot.key_hash, slot.request, shared)
             return shared, REDIS
         if entry is not None:
             return entry, MEMORY
         self.observer.record_cache_event(REDIS, "miss")
         return None
 
-    async def _fill(
-        self,
-        key_hash: str,
-        request: str,
-        counters: tuple[str, ...],
-        generations: tuple[int, ...],
-        fetch: Fetch,
-    ) -> Fetched:
+    async def _fill(self, slot: _Slot, fetch: Fetch) -> Fetched:
         """``fetch`` once for every concurrent caller with the same key hash, request and generations."""
-        flight = (key_hash, request, generations)
+        flight = slot.flight
         future = self._flights.get(flight)
         if future is None:
-            future = self._spawn(self._fetch_and_store(key_hash, request, counters, generations, fetch))
+            future = self._spawn(self._fetch_and_store(slot, fetch))
             self._flights[flight] = future
             future.add_done_callback(lambda done: self._flights.pop(flight, None))
         return await asyncio.shield(future)
 
-    async def _fetch_and_store(
-        self,
-        key_hash: str,
-        request: str,
-        counters: tuple[str, ...],
-        generations: tuple[int, ...],
-        fetch: Fetch,
-    ) -> Fetched:
+    async def _fetch_and_store(self, slot: _Slot, fetch: Fetch) -> Fetched:
         fetched = _fetched(await fetch())
-        await self._store(key_hash, request, counters, generations, fetched)
+        await self._store(slot, fetched)
         return fetched
 
-    async def _store(
-        self,
-        key_hash: str,
-        request: str,
-        counters: tuple[str, ...],
-        generations: tuple[int, ...],
-        fetched: Fetched,
-    ) -> None:
+    async def _store(self, slot: _Slot, fetched: Fetched) -> None:
         now = self._clock()
         born = now - max(0.0, fetched.age)
         config = self.config
-        entry = Entry(fetched.value, born, born + config.ttl, born + config.lifetime, counters, generations)
+        entry = Entry(
+            fetched.value, born, born + config.ttl, born + config.lifetime, slot.counters, slot.generations
+        )
         if not self.usable or entry.stale_until <= now:
             # Redis trouble began while it was fetched (keep nothing learned across the gap), or the
             # answer was made of parts too old to serve at all.
             return
-        self.memory.put(key_hash, request, entry)
+        self.memory.put(slot.key_hash, slot.request, entry)
         if self._redis is not None:
-            await self._redis.set(key_hash, request, entry, now=now)
+            await self._redis.set(slot.key_hash, slot.request, entry, now=now)
 
-    def _refresh_later(self, key_hash: str, request: str, entry: Entry, fetch: Fetch) -> None:
-        flight = (key_hash, request, entry.generations)
+    def _refresh_later(self, slot: _Slot, entry: Entry, fetch: Fetch) -> None:
+        flight = slot.flight
         if flight in self._refreshing:
             return  # this process refreshes it already
         self._refreshing.add(flight)
-        task = self._spawn(self._refresh(key_hash, request, entry, fetch))
+        task = self._spawn(self._refresh(slot, entry, fetch))
         task.add_done_callback(lambda done: self._refreshing.discard(flight))
 
-    async def _refresh(self, key_hash: str, request: str, entry: Entry, fetch: Fetch) -> None:
+    async def _refresh(self, slot: _Slot, entry: Entry, fetch: Fetch) -> None:
         """Fetch a stale entry again, if no other replica does; on failure keep serving it stale."""
         token = None
         entry_key = ""
         if self._redis is not None:
-            entry_key = self._redis.entry_key(key_hash, request, entry.counters, entry.generations)
+            entry_key = self._redis.entry_key(slot.key_hash, slot.request, slot.counters, slot.generations)
             token = await self._redis.lock(entry_key)
             if token is None:
                 return  # another replica refreshes it (or Redis is busy): stale here a little longer
@@ -372,7 +368,7 @@ class Cache:
                 "cache refresh failed (%s); the stale answer is served until it expires", type(exc).__name__
             )
         else:
-            await self._store(key_hash, request, entry.counters, entry.generations, fetched)
+            await self._store(slot, fetched)
         finally:
             if token is not None and self._redis is not None:
                 await self._redis.unlock(entry_key, token)

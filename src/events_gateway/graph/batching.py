@@ -22,7 +22,7 @@ a children list is read whole anyway; a top-level list then is read whole too be
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Final, Protocol, TypeVar
 
 from ..settings import Settings
@@ -48,6 +48,7 @@ from .lists import ListQuery, ListSpec
 from .planner import ChildBatch
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 #: Lookups by id come in id order, so the ids a failed page could hold are known (``_sort_out``).
 _BY_ID: Final = sort("id", "asc")
@@ -114,6 +115,19 @@ async def _settle(jobs: Sequence[Awaitable[T]]) -> list[T | Exception]:
         if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
             raise outcome  # cancellation and exits are not a key's failure
     return outcomes  # type: ignore[return-value]  # BaseExceptions were re-raised above
+
+
+def _by_key(
+    chunks: Sequence[Sequence[str]], outcomes: Sequence[Mapping[str, V] | Exception]
+) -> dict[str, V | Exception]:
+    """Each settled chunk's answers by key; a failed chunk's keys carry its failure (only they fail)."""
+    merged: dict[str, V | Exception] = {}
+    for chunk, outcome in zip(chunks, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            merged.update(dict.fromkeys(chunk, outcome))
+        else:
+            merged.update(outcome)
+    return merged
 
 
 class PerParentBatching:
@@ -202,13 +216,7 @@ class CatalogBatching:
 
     async def by_ids(self, ids: Sequence[str]) -> list[Resource | Exception | None]:
         chunks = self.pager.chunks(ids, lambda chunk: in_("id", chunk), bound=lambda _: 1, sort=_BY_ID)
-        outcomes = await _settle([self._ids(chunk) for chunk in chunks])
-        by_id: dict[str, Resource | Exception | None] = {}
-        for chunk, outcome in zip(chunks, outcomes, strict=True):
-            if isinstance(outcome, Exception):  # only this chunk's lookups fail
-                by_id.update(dict.fromkeys(chunk, outcome))
-            else:
-                by_id.update(outcome)
+        by_id = _by_key(chunks, await _settle([self._ids(chunk) for chunk in chunks]))
         return [by_id.get(resource_id) for resource_id in ids]
 
     async def _ids(self, ids: list[str]) -> dict[str, Resource | Exception | None]:
@@ -231,13 +239,7 @@ class CatalogBatching:
             bound=batch.bound,
             sort=_by_parent(batch.spec),
         )
-        outcomes = await _settle([self._chunk(batch, chunk) for chunk in chunks])
-        found: dict[str, list[Resource] | Exception] = {}
-        for chunk, outcome in zip(chunks, outcomes, strict=True):
-            if isinstance(outcome, Exception):  # only this chunk's parents fail; the others still answer
-                found.update(dict.fromkeys(chunk, outcome))
-            else:
-                found.update(outcome)
+        found = _by_key(chunks, await _settle([self._chunk(batch, chunk) for chunk in chunks]))
         return [found[parent_id] for parent_id in batch.parents]
 
     @staticmethod

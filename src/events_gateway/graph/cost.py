@@ -46,23 +46,17 @@ from graphql import (
     GraphQLOutputType,
     GraphQLSchema,
     GraphQLUnionType,
-    OperationDefinitionNode,
     OperationType,
     get_named_type,
     get_operation_ast,
 )
-from graphql.execution.collect_fields import (
-    FieldDetailsList,
-    FragmentDetails,
-    collect_fields,
-    collect_subfields,
-)
+from graphql.execution.collect_fields import FieldDetailsList, FragmentDetails, collect_fields
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
 from ..settings import Batching, Settings
 from .list_inputs import reads_whole_list
 from .planner import depths_of
-from .selection import children_in, filtering
+from .selection import FieldTree, children_in, filtering
 
 __all__ = ["MAX_REPORTED_COST", "CostModel", "predict_cost"]
 
@@ -157,7 +151,7 @@ def predict_cost(
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    walk = _Walk(schema, fragments, coerced, operation, model)
+    walk = _Walk(FieldTree(schema, fragments, coerced, operation), model)
     grouped = collect_fields(schema, fragments, coerced, root, operation).grouped_field_set
     return walk.selection_set(root, grouped.values(), parents=1)
 
@@ -165,21 +159,12 @@ def predict_cost(
 class _Walk:
     """One traversal of the operation's merged field tree, the tree the executor will run."""
 
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        fragments: dict[str, FragmentDetails],
-        variables: VariableValues,
-        operation: OperationDefinitionNode,
-        model: CostModel,
-    ) -> None:
-        self.schema = schema
-        self.fragments = fragments
-        self.variables = variables
-        self.operation = operation
+    def __init__(self, tree: FieldTree, model: CostModel) -> None:
+        self.tree = tree
         self.model = model
+        schema = tree.schema
         # A subscription's root fields are live twins of the query's (graph/live.py): costed alike.
-        subscribing = operation.operation is OperationType.SUBSCRIPTION
+        subscribing = tree.operation.operation is OperationType.SUBSCRIPTION
         self.query_root = schema.subscription_type if subscribing else schema.query_type
         self.mutation_root = schema.mutation_type
 
@@ -242,15 +227,13 @@ class _Walk:
         if isinstance(named, GraphQLObjectType):
             candidates: list[GraphQLObjectType] = [named]
         elif isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
-            candidates = list(self.schema.get_possible_types(named))
+            candidates = list(self.tree.schema.get_possible_types(named))
         else:
             return 0
         best = 0
         for object_type in candidates:
-            grouped = collect_subfields(
-                self.schema, self.fragments, self.variables, self.operation, object_type, details
-            ).grouped_field_set
-            best = max(best, self.selection_set(object_type, grouped.values(), parents=parents))
+            fields = self.tree.subfields(object_type, details)
+            best = max(best, self.selection_set(object_type, fields, parents=parents))
         return best
 
     def ids(self, field_def: GraphQLField, node: FieldNode) -> int:
@@ -263,20 +246,14 @@ class _Walk:
     def read_ahead(self, return_type: GraphQLOutputType, details: FieldDetailsList) -> int:
         """The calls the planner may add below a root list: page 1 of each level it may read ahead."""
         nested = children_in(
-            self.schema,
-            self.fragments,
-            self.variables,
-            self.operation,
-            get_named_type(return_type),
-            details,
-            default_first=self.model.default_first,
+            self.tree, get_named_type(return_type), details, default_first=self.model.default_first
         )
         return len(depths_of(nested))
 
     def arguments(self, field_def: GraphQLField, node: FieldNode) -> dict[str, Any]:
         """The field's arguments as the executor will coerce them (none when they do not coerce)."""
         try:
-            return get_argument_values(field_def, node, self.variables)
+            return get_argument_values(field_def, node, self.tree.variables)
         except GraphQLError:
             return {}
 

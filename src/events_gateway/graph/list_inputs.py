@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Annotated, Any
 
 import strawberry
 
@@ -28,8 +28,8 @@ from .errors import InvalidInput, camel_case
 from .inputs import check_id
 from .lists import FILTERS, LIST_KINDS, UNFILTERED, FilterField, ListSpec, OrderKey, Test
 
-#: The description of the deprecated ``title`` argument of the lists that had it.
-TITLE_DEPRECATION: Final = "Use `filter: {title: …}`."
+#: The deprecated ``title`` argument of the lists that had it (an exact title; ``filter`` took its place).
+DeprecatedTitle = Annotated[str | None, strawberry.argument(deprecation_reason="Use `filter: {title: …}`.")]
 
 
 @strawberry.enum(description="A field a list can be ordered by.")

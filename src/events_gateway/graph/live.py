@@ -53,11 +53,11 @@ from strawberry.types.base import get_object_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 
-from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY
 from .codes import ErrorCode
 from .errors import GraphError
 from .execution import FastExecutionContext
-from .types import Event, EventCategory, EventProperty, Info
+from .selection import KINDS_BY_TYPE
+from .types import Info
 
 __all__ = [
     "LiveEvent",
@@ -70,10 +70,6 @@ __all__ = [
     "live_subscription",
     "query_twin",
 ]
-
-
-#: The upstream kind each object type stores (connections and interfaces are read through these).
-_KINDS = {EventCategory: CATEGORY, Event: EVENT, EventProperty: EVENT_PROPERTY}
 
 
 class LiveUnavailable(GraphError):
@@ -164,10 +160,7 @@ def _kind_table(schema: GraphQLSchema) -> dict[str, frozenset[str]]:
     cached = schema.extensions.get("events_gateway_kinds") if schema.extensions else None
     if isinstance(cached, dict):
         return cached
-    own = {}
-    for cls, kind in _KINDS.items():
-        definition = get_object_definition(cls, strict=True)
-        own[definition.name] = frozenset({kind})
+    own = {name: frozenset({kind}) for name, kind in KINDS_BY_TYPE.items()}
 
     def kinds_of(named: GraphQLNamedType) -> frozenset[str]:
         if named.name in own:

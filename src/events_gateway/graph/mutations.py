@@ -27,11 +27,9 @@ from .inputs import (
     UpdateEventPropertyInput,
     check_id,
 )
-from .kinds import kind_of
+from .kinds import KIND_NAMES, kind_of
 from .types import DeletePayload, Event, EventCategory, EventProperty, Info
 from .writes import Change, Write, report_write
-
-_NAMES = {CATEGORY: "event category", EVENT: "event"}
 
 
 async def _inherit_integration(info: Info, body: dict[str, Any], kind: str, field: str) -> None:
@@ -40,7 +38,7 @@ async def _inherit_integration(info: Info, body: dict[str, Any], kind: str, fiel
         return
     parent = await info.context.loaders.by_id.load(body["parent"])
     if parent is None or kind_of(parent) != kind:
-        raise InvalidInput(field, f"Must be the id of an existing {_NAMES[kind]}.")
+        raise InvalidInput(field, f"Must be the id of an existing {KIND_NAMES[kind]}.")
     integration = parent.get("integration")
     if isinstance(integration, str):
         body["integration"] = integration

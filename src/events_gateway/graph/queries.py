@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import TypeVar
 
 import strawberry
 
@@ -12,7 +12,7 @@ from .errors import InvalidInput, MissingObject
 from .inputs import check_id
 from .kinds import KIND_NAMES, kind_of
 from .list_inputs import (
-    TITLE_DEPRECATION,
+    DeprecatedTitle,
     EventFilter,
     EventPropertyFilter,
     ListFilter,
@@ -73,7 +73,7 @@ async def resolve_event_categories(
     order_by: list[ListOrder] | None = None,
     first: int | None = None,
     after: str | None = None,
-    title: Annotated[str | None, strawberry.argument(deprecation_reason=TITLE_DEPRECATION)] = None,
+    title: DeprecatedTitle = None,
 ) -> Connection[EventCategory]:
     query = ListQuery(CATEGORY, list_spec(filter, order_by, title=title))
     return await _list(info, query, first, after, EventCategory.from_resource)

@@ -49,6 +49,25 @@ WINDOW_ARGUMENTS: Final = frozenset({"first", "after"})
 
 
 @dataclass(frozen=True, slots=True)
+class FieldTree:
+    """One operation's merged field tree, as the executor will run it: what graphql-core's field
+    collection needs to list the fields selected below a field (fragments merged, ``@skip``/``@include``
+    settled). The cost rule walks it too."""
+
+    schema: GraphQLSchema
+    fragments: dict[str, FragmentDetails]
+    variables: VariableValues
+    operation: OperationDefinitionNode
+
+    def subfields(self, type_: GraphQLObjectType, details: FieldDetailsList) -> Iterable[FieldDetailsList]:
+        """The fields selected on objects of ``type_`` below the field ``details``, one per response key."""
+        collected = collect_subfields(
+            self.schema, self.fragments, self.variables, self.operation, type_, details
+        )
+        return collected.grouped_field_set.values()
+
+
+@dataclass(frozen=True, slots=True)
 class NestedList:
     """One children list the operation selects on each object of a list (one per response key).
 
@@ -69,34 +88,17 @@ class NestedList:
 class _Reader:
     """One walk over the merged field tree below a field, as the executor will run it."""
 
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        fragments: dict[str, FragmentDetails],
-        variables: VariableValues,
-        operation: OperationDefinitionNode,
-        default_first: int,
-        max_first: int | None,
-    ) -> None:
-        self.schema = schema
-        self.fragments = fragments
-        self.variables = variables
-        self.operation = operation
+    def __init__(self, tree: FieldTree, default_first: int, max_first: int | None) -> None:
+        self.tree = tree
         self.default_first = default_first
         self.max_first = max_first
-
-    def subfields(self, type_: GraphQLObjectType, details: FieldDetailsList) -> Iterable[FieldDetailsList]:
-        grouped = collect_subfields(
-            self.schema, self.fragments, self.variables, self.operation, type_, details
-        ).grouped_field_set
-        return grouped.values()
 
     def connection(self, connection_type: Any, details: FieldDetailsList) -> tuple[NestedList, ...]:
         """The children lists selected on the objects of a connection (through ``nodes`` and ``edges``)."""
         if not isinstance(connection_type, GraphQLObjectType):
             return ()
         found: list[NestedList] = []
-        for field_details in self.subfields(connection_type, details):
+        for field_details in self.tree.subfields(connection_type, details):
             name = field_details[0].node.name.value
             field = connection_type.fields.get(name)
             if field is None:
@@ -105,7 +107,7 @@ class _Reader:
             if name == "nodes" and isinstance(named, GraphQLObjectType):
                 found += self.objects(named, field_details)
             elif name == "edges" and isinstance(named, GraphQLObjectType):
-                for edge_details in self.subfields(named, field_details):
+                for edge_details in self.tree.subfields(named, field_details):
                     node = named.fields.get(edge_details[0].node.name.value)
                     node_type = get_named_type(node.type) if node is not None else None
                     if edge_details[0].node.name.value == "node" and isinstance(node_type, GraphQLObjectType):
@@ -117,22 +119,17 @@ class _Reader:
         if object_type.name not in KINDS_BY_TYPE:
             return []
         found: list[NestedList] = []
-        for field_details in self.subfields(object_type, details):
+        for field_details in self.tree.subfields(object_type, details):
             node = field_details[0].node
             field = object_type.fields.get(node.name.value)
             if field is None or "first" not in field.args:
                 continue
             connection_type = get_named_type(field.type)
-            nodes = (
-                connection_type.fields.get("nodes")
-                if isinstance(connection_type, GraphQLObjectType)
-                else None
-            )
-            kind = KINDS_BY_TYPE.get(get_named_type(nodes.type).name) if nodes is not None else None
+            kind = _kind_of_nodes(connection_type)
             if kind is None:
                 continue
             try:
-                arguments = get_argument_values(field, node, self.variables)
+                arguments = get_argument_values(field, node, self.tree.variables)
             except GraphQLError:
                 continue  # the executor reports it
             filtered = filtering(arguments)
@@ -180,21 +177,13 @@ def selected_children(
     variables: Any = info.variable_values
     if not isinstance(variables, VariableValues):  # Strawberry hands resolvers the coerced values alone
         variables = VariableValues({}, dict(variables))
-    reader = _Reader(info.schema, fragments, variables, info.operation, default_first, max_first)
+    reader = _Reader(FieldTree(info.schema, fragments, variables, info.operation), default_first, max_first)
     details = [FieldDetails(node, None) for node in info.field_nodes]
     return reader.connection(get_named_type(info.return_type), details)
 
 
 def children_in(
-    schema: GraphQLSchema,
-    fragments: dict[str, FragmentDetails],
-    variables: VariableValues,
-    operation: OperationDefinitionNode,
-    connection_type: Any,
-    details: FieldDetailsList,
-    *,
-    default_first: int,
+    tree: FieldTree, connection_type: Any, details: FieldDetailsList, *, default_first: int
 ) -> tuple[NestedList, ...]:
-    """The same, from the parts the cost rule walks with (before any resolver runs)."""
-    reader = _Reader(schema, fragments, variables, operation, default_first, None)
-    return reader.connection(connection_type, details)
+    """The same, from the tree the cost rule walks (before any resolver runs)."""
+    return _Reader(tree, default_first, None).connection(connection_type, details)

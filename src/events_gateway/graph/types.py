@@ -14,8 +14,9 @@ every sibling already loaded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Final
+from typing import Final, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -26,10 +27,11 @@ from ._fields import FromResource, Renames, read_on_demand
 from .context import GraphContext
 from .enums import PropertyType
 from .kinds import kind_of
-from .list_inputs import TITLE_DEPRECATION, ListFilter, ListOrder, list_spec
+from .list_inputs import DeprecatedTitle, ListFilter, ListOrder, list_spec
 from .pagination import Connection, Window, slice_connection
 
 Info = strawberry.Info[GraphContext, None]
+T = TypeVar("T")
 
 #: The scalar fields whose upstream key is not their own (snake_case) name; every other scalar field
 #: reads the key it is named after. ``enum_values`` falls back to ``enum``, an older upstream's name.
@@ -102,6 +104,26 @@ class Resource(FromResource, Node):
     search_metadata: JSON | None
 
 
+async def _children(
+    info: Info,
+    kind: str,
+    parent_id: strawberry.ID,
+    build: Callable[[UpstreamResource], T],
+    *,
+    filter: ListFilter | None,
+    order_by: list[ListOrder] | None,
+    first: int | None,
+    after: str | None,
+    title: str | None,
+) -> Connection[T]:
+    """A nested list: the parent's children of ``kind`` (loaded whole, in batches across parents), kept
+    and ordered as the arguments say, cut to their window."""
+    spec = list_spec(filter, order_by, title=title)
+    window = Window.from_args(first, after, info.context.settings, tag=spec.cursor_tag)
+    children = await info.context.loaders.children(kind, str(parent_id), spec)
+    return slice_connection(children, window, build)
+
+
 async def _category_events(
     root: EventCategory,
     info: Info,
@@ -109,12 +131,19 @@ async def _category_events(
     order_by: list[ListOrder] | None = None,
     first: int | None = None,
     after: str | None = None,
-    title: Annotated[str | None, strawberry.argument(deprecation_reason=TITLE_DEPRECATION)] = None,
+    title: DeprecatedTitle = None,
 ) -> Connection[Event] | None:
-    spec = list_spec(filter, order_by, title=title)
-    window = Window.from_args(first, after, info.context.settings, tag=spec.cursor_tag)
-    children = await info.context.loaders.children(EVENT, str(root.id), spec)
-    return slice_connection(children, window, Event.from_resource)
+    return await _children(
+        info,
+        EVENT,
+        root.id,
+        Event.from_resource,
+        filter=filter,
+        order_by=order_by,
+        first=first,
+        after=after,
+        title=title,
+    )
 
 
 async def _event_properties(
@@ -124,12 +153,19 @@ async def _event_properties(
     order_by: list[ListOrder] | None = None,
     first: int | None = None,
     after: str | None = None,
-    title: Annotated[str | None, strawberry.argument(deprecation_reason=TITLE_DEPRECATION)] = None,
+    title: DeprecatedTitle = None,
 ) -> Connection[EventProperty] | None:
-    spec = list_spec(filter, order_by, title=title)
-    window = Window.from_args(first, after, info.context.settings, tag=spec.cursor_tag)
-    children = await info.context.loaders.children(EVENT_PROPERTY, str(root.id), spec)
-    return slice_connection(children, window, EventProperty.from_resource)
+    return await _children(
+        info,
+        EVENT_PROPERTY,
+        root.id,
+        EventProperty.from_resource,
+        filter=filter,
+        order_by=order_by,
+        first=first,
+        after=after,
+        title=title,
+    )
 
 
 async def _event_category(root: Event, info: Info) -> EventCategory | None:

@@ -1,7 +1,8 @@
 """What the gateway's own mutations changed, reported the moment each succeeds.
 
-Whoever keeps copies derived from upstream data (live queries now, a cache's invalidation later) needs to
-hear of a write at once, rather than discover it on its next poll. A mutation resolver reports a
+Whoever keeps copies derived from upstream data (live queries) needs to hear of a write at once, rather
+than discover it on its next poll; the cache is told separately, through the caller's session, by the
+mutation itself (``graph/mutations.py``). A mutation resolver reports a
 :class:`Write` with :func:`report_write`; the server decides who listens, for the code it runs, with
 :func:`write_listener`. A context variable carries the listener, as it carries the request's deadline,
 so resolvers need no extra parameter, and a mutation run with nobody listening reports to no one.
@@ -21,13 +22,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
-from ..upstream import CATEGORY, EVENT, EVENT_PROPERTY
+from ..upstream import HIERARCHY
 
-__all__ = ["HIERARCHY", "Change", "Write", "WriteListener", "report_write", "write_listener"]
+__all__ = ["Change", "Write", "WriteListener", "report_write", "write_listener"]
 
 Change = Literal["created", "updated", "deleted"]
-#: Kinds from the root down: a parent shows its children's count, and deleting it deletes its children.
-HIERARCHY = (CATEGORY, EVENT, EVENT_PROPERTY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +42,12 @@ class Write:
         """The kinds whose answers this write may change: its own; its parent's when the parent's count of
         children changes (a create or delete); every kind below it when a delete removes its children."""
         kinds = {self.kind}
-        if self.kind in HIERARCHY:
-            index = HIERARCHY.index(self.kind)
-            if self.change != "updated" and index > 0:
-                kinds.add(HIERARCHY[index - 1])
+        if self.kind in HIERARCHY.kinds:  # kinds from the root down, as the cache's invalidation reads them
+            parent = HIERARCHY.parent_of(self.kind)
+            if self.change != "updated" and parent is not None:
+                kinds.add(parent)
             if self.change == "deleted":
-                kinds.update(HIERARCHY[index + 1 :])
+                kinds.update(HIERARCHY.descendants(self.kind))
         return frozenset(kinds)
 
 

@@ -14,7 +14,7 @@ Example::
 from .bus import RedisBus
 from .keys import NO_KEY, KeyHashFn, process_key_hasher
 from .mailbox import Mailbox
-from .poller import LiveObserver, LiveQuery, Subscriber, digest
+from .poller import LiveObserver, LiveQuery, Subscriber
 from .registry import (
     KeySource,
     LiveQueries,
@@ -38,6 +38,5 @@ __all__ = [
     "ShuttingDown",
     "Subscriber",
     "TooManySubscriptions",
-    "digest",
     "process_key_hasher",
 ]

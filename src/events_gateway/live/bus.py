@@ -86,7 +86,7 @@ class RedisBus:
     Example::
 
         bus = await RedisBus.open(link, secret=None, cache_namespace="events-gateway:cache:v1")
-        bus.listen(on_result=registry.remote_result, on_write=registry.remote_write)
+        bus.listen(on_result=registry.shared_result, on_write=registry.shared_write)
         coordination = bus.coordination(bus.query_id(...), interval=5.0)
         if await coordination.lead():
             ...poll, then await coordination.publish(digest, event)

@@ -2,8 +2,8 @@
 
 The hash only has to tell keys apart inside one process, so an HMAC with a secret drawn when the process
 starts is enough, and nothing that leaks (a log line, a metrics label, a dump of the registry) can be
-checked against a guessed key. A deployment-wide hasher (the cache's ``KeyHasher``) can take its place:
-:func:`process_key_hasher` is the one place that chooses it.
+checked against a guessed key. Across replicas the registry takes the bus's hasher instead (the cache's
+``KeyHasher``, one secret for the deployment), so that every replica names a key alike.
 """
 
 from __future__ import annotations

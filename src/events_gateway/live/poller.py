@@ -37,7 +37,7 @@ from graphql import ExecutionResult
 from ..graph import ErrorCode, LiveEvent
 from .mailbox import Mailbox
 
-__all__ = ["MAX_BACKOFF", "Coordination", "LiveObserver", "LiveQuery", "Subscriber", "digest"]
+__all__ = ["MAX_BACKOFF", "Coordination", "LiveObserver", "LiveQuery", "Subscriber"]
 
 #: Codes that say the upstream could not answer now, not that the answer changed.
 TRANSIENT: Final = frozenset(
@@ -98,11 +98,6 @@ def encode(result: ExecutionResult) -> tuple[str, bytes | None]:
     except orjson.JSONEncodeError:
         data, text = None, json.dumps(result.data, separators=(",", ":"), default=str).encode()
     return hashlib.blake2b(text + b"\0" + errors, digest_size=16).hexdigest(), data
-
-
-def digest(result: ExecutionResult) -> str:
-    """A hash of the result's JSON, ``data`` and ``errors`` together (see :func:`encode`)."""
-    return encode(result)[0]
 
 
 def _codes(result: ExecutionResult) -> set[str]:

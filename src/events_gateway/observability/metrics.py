@@ -1,4 +1,5 @@
-"""Prometheus metrics of one gateway: requests, upstream calls, loader batches, retries, circuits, APQ.
+"""Prometheus metrics of one gateway: requests, upstream calls, loader batches, retries, circuits, APQ,
+live queries and the cache.
 
 Each application gets its own ``CollectorRegistry`` (not the process-global default), so two apps in one
 process (tests, an embedding application) never collide or mix their figures.

@@ -1,5 +1,6 @@
-"""The gateway's HTTP server: ``/graphql`` (POST, GET, GraphiQL), health probes, CORS, request ids,
-persisted queries, ``/metrics``, access logs and the upstream call plan.
+"""The gateway's HTTP server: ``/graphql`` (POST, GET, batches, GraphiQL), live queries over WebSocket
+and SSE, the operation cache, health probes, CORS, request ids, persisted queries, ``/metrics``, access
+logs and the upstream call plan.
 
 It knows nothing of Secoda's paths: requests become GraphQL executions with a per-request context, and the
 one process-wide upstream client lives and dies with the application.

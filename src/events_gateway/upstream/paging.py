@@ -89,10 +89,15 @@ class Pager:
 
     # ---- whole lists -----------------------------------------------------------------------------
 
-    def catalog_pages(self, catalog_filter: Filter, sort: Sort = STABLE_SORT) -> PageFetcher:
-        """Page ``n`` of List Resources for ``catalog_filter`` in the order ``sort``."""
+    def catalog_pages(
+        self, catalog_filter: Filter, sort: Sort = STABLE_SORT, *, batch_size: int | None = None
+    ) -> PageFetcher:
+        """Page ``n`` of List Resources for ``catalog_filter`` in the order ``sort`` (``batch_size``: the
+        keys its ``in`` operand carries, reported with each call)."""
         session = self.session
-        return lambda page: session.list_resources(filter=catalog_filter, sort=sort, page=page)
+        return lambda page: session.list_resources(
+            filter=catalog_filter, sort=sort, page=page, batch_size=batch_size
+        )
 
     async def catalog(
         self,
@@ -116,11 +121,7 @@ class Pager:
         batch_size: int | None = None,
     ) -> list[Part]:
         """``catalog``, each page's results or its failure (``parts``)."""
-        session = self.session
-
-        def fetch(page: int) -> Awaitable[Page]:
-            return session.list_resources(filter=catalog_filter, sort=sort, page=page, batch_size=batch_size)
-
+        fetch = self.catalog_pages(catalog_filter, sort, batch_size=batch_size)
         return await self.parts(fetch, expected, cap=self.limits.catalog_cap)
 
     async def every(
