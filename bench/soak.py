@@ -244,7 +244,7 @@ async def run(args: argparse.Namespace, gateway: Server, emulator: Server) -> No
         await admin.reset()
         print(
             f"\n{args.clients} clients x {args.seconds:g} s, mix {args.mix},"
-            f" upstream latency {args.latency_ms:g} ms,"
+            f" upstream latency {args.latency_ms:g} ms, cache TTL {args.cache_ttl:g} s,"
             f" faults {','.join(args.faults)} at {args.fault_rate:g} (stall {args.stall_seconds:g} s)"
         )
         rss_start = rss_kib(gateway.pid)
@@ -318,6 +318,12 @@ def main() -> None:
         default=DEFAULT_REQUEST_DEADLINE,
         help="the gateway's request deadline, seconds",
     )
+    parser.add_argument(
+        "--cache-ttl",
+        type=float,
+        default=0.0,
+        help="the gateway's cache TTL (default 0, off: every answer meets the upstream and its faults)",
+    )
     parser.add_argument("--request-timeout", type=float, default=60.0, help="client timeout per request")
     parser.add_argument("--log-level", default="WARNING", help="the gateway's log level (default WARNING)")
     args = parser.parse_args()
@@ -338,6 +344,7 @@ def main() -> None:
             DEMO_API_KEY,
             log_level=args.log_level,
             request_deadline=str(args.deadline),
+            cache_ttl=str(args.cache_ttl),
         ) as gateway,
     ):
         asyncio.run(run(args, gateway, emulator))
