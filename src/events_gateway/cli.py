@@ -20,7 +20,8 @@ from .observability import configure_logging, configure_tracing
 from .settings import Settings, SettingsError
 from .supervisor import BACKLOG, READY, Supervisor, WorkersFailed, inherited, listen, worker_count
 
-#: Seconds in-flight requests get to finish after Ctrl-C or SIGTERM before their connections are closed.
+#: Seconds, after Ctrl-C or SIGTERM, that connections already accepted get to send their request, and
+#: then that requests in flight get to finish, before their connections are closed.
 DEFAULT_SHUTDOWN_TIMEOUT = 10.0
 #: Names the process that answered, on every response of ``serve --workers N``.
 WORKER_HEADER = "X-Gateway-Worker"
@@ -63,7 +64,10 @@ def _add_serve_command(commands: Any) -> None:
         "--shutdown-timeout",
         type=float,
         default=DEFAULT_SHUTDOWN_TIMEOUT,
-        help="seconds in-flight requests get to finish on shutdown (default: %(default)s)",
+        help=(
+            "seconds accepted connections get to ask, and requests in flight to finish, on shutdown "
+            "(default: %(default)s)"
+        ),
     )
     serve.add_argument(
         "--workers",
@@ -177,7 +181,8 @@ async def serve(
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
     sockets: Sequence[socket.socket] = (),
 ) -> None:
-    """Serve until SIGINT or SIGTERM, then finish in-flight requests and close the upstream client.
+    """Serve until SIGINT or SIGTERM, then stop accepting, answer the connections already accepted and
+    finish the requests in flight (``GracefulStop``), and close the upstream client.
 
     ``host`` and ``port`` default to the settings'; port 0 picks a free port, and the banner names it.
     Given ``sockets``, it is a worker of ``serve --workers N``: it accepts on the listening sockets
@@ -187,7 +192,7 @@ async def serve(
     worker = bool(sockets)
     host = settings.host if host is None else host
     port = settings.port if port is None else port
-    from .server import create_app
+    from .server import GracefulStop, create_app
 
     async with contextlib.AsyncExitStack() as stack:
         settings, banner = await _upstream(settings, stack)
@@ -195,9 +200,10 @@ async def serve(
         app = create_app(settings.with_(host=host))
         if worker:
             app.on_response_prepare.append(_stamp_worker)
+        graceful = GracefulStop(app)
         runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout, handle_signals=False)
         await runner.setup()
-        stack.push_async_callback(runner.cleanup)
+        stack.push_async_callback(graceful.stop, runner, shutdown_timeout)
         settle_heap()
         sites: list[web.BaseSite] = (
             [web.SockSite(runner, sock, backlog=BACKLOG) for sock in sockets]

@@ -11,8 +11,8 @@ connections queued in it, so every reload dropped a few. The parent serves nothi
 - listens before any worker starts, so port 0 is picked once, a taken port is refused at once, and every
   worker, restarted or of a reload, serves the same queue;
 - restarts a worker that dies (after a pause, so a worker that cannot start does not spin);
-- on SIGTERM or SIGINT, forwards SIGTERM to every worker, which finishes its in-flight requests, then
-  exits 0;
+- on SIGTERM or SIGINT, forwards SIGTERM to every worker, which stops accepting, answers the
+  connections it has accepted and finishes its requests in flight, then exits 0;
 - on SIGHUP, reloads gracefully: starts a fresh set of workers and, once all of them accept, stops the
   old ones; if the fresh set cannot start, the old one keeps serving.
 
@@ -38,7 +38,9 @@ READY: Final = "events-gateway: worker ready"
 START_TIMEOUT: Final = 60.0
 #: Seconds between a worker's unexpected exit and its replacement.
 RESTART_DELAY: Final = 1.0
-#: Seconds a stopping worker gets beyond its own shutdown timeout before it is killed.
+#: Seconds a stopping worker gets beyond its own graceful stop before it is killed. That stop takes
+#: at most twice its shutdown timeout: once to answer the connections it accepted, once to finish the
+#: requests in flight (``server.GracefulStop``).
 STOP_GRACE: Final = 5.0
 #: Accept queue length of the shared sockets (aiohttp's default; each worker sets it again).
 BACKLOG: Final = 128
@@ -224,7 +226,7 @@ class Supervisor:
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(process.wait(), self.shutdown_timeout + STOP_GRACE)
+                await asyncio.wait_for(process.wait(), 2 * self.shutdown_timeout + STOP_GRACE)
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
