@@ -20,6 +20,8 @@ from .conftest import SCRIPT, clean_env, serve_on_a_taken_port
 #: Generous bound on any one wait; only there so a broken build fails instead of hanging.
 WAIT = 90.0
 QUERY = {"query": "{ eventCategories { totalCount } }"}
+#: Clients asking at once during a reload, each on a fresh connection per request.
+ASKERS = 4
 
 
 @dataclass
@@ -102,21 +104,20 @@ async def test_two_workers_share_the_port_reload_on_sighup_and_stop_on_sigterm()
         assert len(first) == 2
         assert str(parent.process.pid) not in first
 
-        # Reload while a client keeps asking: every request is answered, then only new workers answer.
-        stop_asking = asyncio.Event()
-
+        # Reload while clients keep asking, until the old workers have exited: every request is
+        # answered (none is reset by a stopping worker), then only new workers answer.
         async def keep_asking() -> int:
             answered = 0
-            while not stop_asking.is_set():
+            while any(alive(int(pid)) for pid in first):
                 await answered_by(parent.url)
                 answered += 1
             return answered
 
-        asker = asyncio.create_task(keep_asking())
+        askers = [asyncio.create_task(keep_asking()) for _ in range(ASKERS)]
         parent.process.send_signal(signal.SIGHUP)
         await parent.line_containing("reloaded")
-        stop_asking.set()
-        assert await asyncio.wait_for(asker, WAIT) > 0
+        answered = await asyncio.wait_for(asyncio.gather(*askers), WAIT)
+        assert all(count > 0 for count in answered), answered
         second = await pids_answering(parent.url, 2)
         assert len(second) == 2
         assert second.isdisjoint(first)
