@@ -42,9 +42,9 @@ class Served:
         await response(reader)
         writer.close()
 
-    async def stop(self) -> asyncio.Task[None]:
+    async def stop(self, *, linger: float = 0.0) -> asyncio.Task[None]:
         """The stop, started; returned once the server no longer accepts."""
-        stopping = asyncio.create_task(self.graceful.stop(self.runner, SHUTDOWN_TIMEOUT))
+        stopping = asyncio.create_task(self.graceful.stop(self.runner, SHUTDOWN_TIMEOUT, linger=linger))
         await asyncio.sleep(0)  # its first step, stopping the sites, waits on nothing
         with pytest.raises(ConnectionRefusedError):
             await self.connect()
@@ -130,14 +130,31 @@ async def test_a_request_in_flight_finishes_after_the_server_stopped_accepting()
         writer.close()
 
 
-async def test_an_idle_keep_alive_connection_is_closed_without_waiting_for_it() -> None:
+async def test_a_keep_alive_connection_that_asks_while_the_stop_lingers_is_answered() -> None:
     async with served() as server:
         reader, writer = await server.connect()
         await send(writer, "/")
         _, headers, _ = await response(reader)
         assert "connection" not in headers  # kept alive while serving
+        stopping = await server.stop(linger=SHUTDOWN_TIMEOUT)
+        assert not stopping.done()  # it lingers for the connection still open
 
-        stopping = await server.stop()
+        await send(writer, "/")
+        status, headers, body = await response(reader)
+        assert (status, body) == ("HTTP/1.1 200 OK", "quick")
+        assert headers["connection"] == "close"
+        assert await closed(reader)
+        await asyncio.wait_for(stopping, WAIT)  # no connection left to linger for
+        writer.close()
+
+
+async def test_an_idle_keep_alive_connection_is_closed_once_the_stop_no_longer_lingers() -> None:
+    async with served() as server:
+        reader, writer = await server.connect()
+        await send(writer, "/")
+        await response(reader)
+
+        stopping = await server.stop(linger=0.0)
         await asyncio.wait_for(stopping, WAIT)  # not SHUTDOWN_TIMEOUT: it was answered already
         assert await closed(reader)
         writer.close()

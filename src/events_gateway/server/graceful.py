@@ -8,12 +8,14 @@ and a reload of ``serve --workers N`` stops a worker while clients keep connecti
 
 1. stops accepting (under ``serve --workers N`` the other workers take new connections from the shared
    queue; a single ``serve`` refuses them);
-2. keeps serving the connections already accepted until each has been answered at least once (at
-   most the shutdown timeout), every answer from now on saying ``Connection: close`` so that a
-   keep-alive client comes back on a new connection instead of reusing this one;
-3. then lets ``runner.cleanup()`` close the idle connections and finish the requests in flight.
+2. keeps serving the connections already accepted, every answer from now on saying ``Connection:
+   close`` (the connection closes after it, and a keep-alive client asks again on a new one): until
+   each has been answered at least once (at most the shutdown timeout), and for ``linger`` seconds
+   until none is left open. Closing an idle keep-alive connection at once would cut off a client that
+   is sending its next request on it at that moment, which a busy client always is;
+3. then lets ``runner.cleanup()`` close the connections still idle and finish the requests in flight.
 
-A keep-alive connection left idle through all of it is still closed under a client that reuses it at
+A keep-alive connection idle through the whole linger is still closed under a client that reuses it at
 that very moment: HTTP/1.1 leaves that race to the client, which retries on a new connection.
 """
 
@@ -28,8 +30,11 @@ from aiohttp import hdrs, web
 
 __all__ = ["GracefulStop"]
 
-#: Seconds between two looks at the connections still owed an answer, besides one after each answer
-#: (a connection that closes unanswered signals nothing).
+#: Seconds a stop keeps idle keep-alive connections open for their clients' next request (at most the
+#: shutdown timeout): a client asking back to back asks again within milliseconds.
+LINGER: Final = 1.0
+#: Seconds between two looks at the connections, besides one after each answer (a connection that
+#: closes signals nothing).
 POLL: Final = 0.05
 
 
@@ -61,24 +66,26 @@ class GracefulStop:
             # aiohttp has chosen the Connection header before this hook: say it here too.
             response.headers[hdrs.CONNECTION] = "close"
 
-    def _owed(self, runner: web.BaseRunner) -> int:
-        """How many open connections have not been answered yet."""
-        if runner.server is None:
-            return 0
-        return sum(
-            1
-            for connection in runner.server.connections
-            if connection.transport is not None and connection.transport not in self._answered
+    def _waits_for(self, runner: web.BaseRunner, *, lingering: bool) -> bool:
+        """Whether a connection is owed its first answer, or (while ``lingering``) open at all."""
+        connections = runner.server.connections if runner.server is not None else []
+        return any(
+            connection.transport is not None and (lingering or connection.transport not in self._answered)
+            for connection in connections
         )
 
-    async def stop(self, runner: web.BaseRunner, shutdown_timeout: float) -> None:
-        """Stop accepting, answer what was accepted (within ``shutdown_timeout`` seconds), clean up."""
+    async def stop(self, runner: web.BaseRunner, shutdown_timeout: float, *, linger: float = LINGER) -> None:
+        """Stop accepting, answer what was accepted (within ``shutdown_timeout`` seconds) and what
+        the open connections ask (for ``linger`` seconds), then clean up."""
         self.stopping = True
         for site in list(runner.sites):
             await site.stop()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + shutdown_timeout
-        while self._owed(runner) and (left := deadline - loop.time()) > 0:
+        lingering_until = loop.time() + min(linger, shutdown_timeout)
+        while (left := deadline - loop.time()) > 0 and self._waits_for(
+            runner, lingering=loop.time() < lingering_until
+        ):
             self._answer.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._answer.wait(), min(POLL, left))
