@@ -186,12 +186,14 @@ async def serve(
 
     ``host`` and ``port`` default to the settings'; port 0 picks a free port, and the banner names it.
     Given ``sockets``, it is a worker of ``serve --workers N``: it accepts on the listening sockets
-    the parent holds (``port`` unused), names itself in a response header and prints one readiness line
-    instead of the banner.
+    the parent holds (on their port, not ``port``), names itself in a response header and prints one
+    readiness line instead of the banner.
     """
     worker = bool(sockets)
     host = settings.host if host is None else host
     port = settings.port if port is None else port
+    if sockets:
+        port = sockets[0].getsockname()[1]
     from .server import GracefulStop, create_app
 
     async with contextlib.AsyncExitStack() as stack:
