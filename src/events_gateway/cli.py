@@ -18,7 +18,16 @@ from aiohttp import web
 
 from .observability import configure_logging, configure_tracing
 from .settings import Settings, SettingsError
-from .supervisor import BACKLOG, READY, Supervisor, WorkersFailed, inherited, listen, worker_count
+from .supervisor import (
+    BACKLOG,
+    READY,
+    Supervisor,
+    WorkersFailed,
+    inherited,
+    listen,
+    when_orphaned,
+    worker_count,
+)
 
 #: Seconds, after Ctrl-C or SIGTERM, that connections already accepted get to send their request, and
 #: then that requests in flight get to finish, before their connections are closed.
@@ -236,6 +245,8 @@ async def serve(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
             stack.callback(loop.remove_signal_handler, signum)
+        if worker:
+            stack.callback(when_orphaned(stop.set))
         await stop.wait()
         if worker:
             print(f"events-gateway: worker {os.getpid()} shutting down", flush=True)

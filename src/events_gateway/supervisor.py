@@ -14,7 +14,8 @@ connections queued in it, so every reload dropped a few. The parent serves nothi
 - on SIGTERM or SIGINT, forwards SIGTERM to every worker, which stops accepting, answers the
   connections it has accepted and finishes its requests in flight, then exits 0;
 - on SIGHUP, reloads gracefully: starts a fresh set of workers and, once all of them accept, stops the
-  old ones; if the fresh set cannot start, the old one keeps serving.
+  old ones; if the fresh set cannot start, the old one keeps serving;
+- when it dies, even killed, its workers notice (``when_orphaned``) and stop gracefully.
 
 Workers run in their own session, so a Ctrl-C in the terminal reaches the parent alone and each worker
 gets exactly one SIGTERM from it.
@@ -28,7 +29,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -78,6 +79,30 @@ def listen(host: str, port: int) -> list[socket.socket]:
 def inherited(fds: Sequence[int]) -> list[socket.socket]:
     """A worker's view of the parent's listening sockets (``serve --worker --fd N``)."""
     return [socket.socket(fileno=fd) for fd in fds]
+
+
+def when_orphaned(callback: Callable[[], None]) -> Callable[[], object]:
+    """In a worker: call ``callback`` once the parent is gone, however it died; returns the undo.
+
+    A worker's standard input is a pipe from its parent that nothing is written to, so its end means
+    the parent has exited (a killed parent stops nothing else: workers would keep the port, and serve
+    it with old code). Standard output, the parent's pipe too, then goes to ``/dev/null``, so that the
+    worker's last lines do not fail on a broken pipe.
+    """
+    loop = asyncio.get_running_loop()
+    fd = sys.stdin.fileno()
+
+    def readable() -> None:
+        if os.read(fd, 4096):  # nothing is sent; ignore it if something is
+            return
+        loop.remove_reader(fd)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        callback()
+
+    loop.add_reader(fd, readable)
+    return lambda: loop.remove_reader(fd)
 
 
 @dataclass(eq=False)
@@ -164,7 +189,7 @@ class Supervisor:
         process = await asyncio.create_subprocess_exec(
             *command,
             env=self.env,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE,  # never written to: its end tells the worker we are gone
             stdout=asyncio.subprocess.PIPE,
             start_new_session=True,
             pass_fds=self.fds,
