@@ -9,6 +9,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +21,8 @@ from .conftest import SCRIPT, clean_env, serve_on_a_taken_port
 #: Generous bound on any one wait; only there so a broken build fails instead of hanging.
 WAIT = 90.0
 QUERY = {"query": "{ eventCategories { totalCount } }"}
+#: Clients asking at once during a reload, each on a fresh connection per request.
+ASKERS = 4
 
 
 @dataclass
@@ -86,11 +89,13 @@ async def pids_answering(url: str, wanted: int, attempts: int = 200) -> set[str]
 
 
 def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (Linux ``/proc``); a zombie, exited but not yet reaped by whoever adopted
+    it, does not."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 async def test_two_workers_share_the_port_reload_on_sighup_and_stop_on_sigterm() -> None:
@@ -103,21 +108,20 @@ async def test_two_workers_share_the_port_reload_on_sighup_and_stop_on_sigterm()
         assert len(first) == 2
         assert str(parent.process.pid) not in first
 
-        # Reload while a client keeps asking: every request is answered, then only new workers answer.
-        stop_asking = asyncio.Event()
-
+        # Reload while clients keep asking, until the old workers have exited: every request is
+        # answered (none is reset by a stopping worker), then only new workers answer.
         async def keep_asking() -> int:
             answered = 0
-            while not stop_asking.is_set():
+            while any(alive(int(pid)) for pid in first):
                 await answered_by(parent.url)
                 answered += 1
             return answered
 
-        asker = asyncio.create_task(keep_asking())
+        askers = [asyncio.create_task(keep_asking()) for _ in range(ASKERS)]
         parent.process.send_signal(signal.SIGHUP)
         await parent.line_containing("reloaded")
-        stop_asking.set()
-        assert await asyncio.wait_for(asker, WAIT) > 0
+        answered = await asyncio.wait_for(asyncio.gather(*askers), WAIT)
+        assert all(count > 0 for count in answered), answered
         second = await pids_answering(parent.url, 2)
         assert len(second) == 2
         assert second.isdisjoint(first)
@@ -146,6 +150,21 @@ async def test_a_worker_that_dies_is_replaced() -> None:
         assert newcomers, "no replacement worker answered"
         parent.process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(parent.process.wait(), WAIT) == 0
+
+
+async def test_workers_stop_when_the_parent_is_killed() -> None:
+    """A parent that cannot forward a signal (SIGKILL, the OOM killer) leaves no worker on the port."""
+    async with serve_workers("--workers", "2") as parent:
+        workers = [int(pid) for pid in await pids_answering(parent.url, 2)]
+        parent.process.kill()
+        await parent.process.wait()
+        for _ in range(int(WAIT / 0.1)):  # until the workers have noticed and stopped
+            if not any(alive(pid) for pid in workers):
+                break
+            await asyncio.sleep(0.1)
+        assert not any(alive(pid) for pid in workers)
+        with pytest.raises(httpx.ConnectError):  # the port is free: nothing listens any more
+            await answered_by(parent.url)
 
 
 async def test_workers_on_a_taken_port_say_so_and_exit_1() -> None:

@@ -8,6 +8,7 @@ import contextlib
 import gc
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -17,9 +18,19 @@ from aiohttp import web
 
 from .observability import configure_logging, configure_tracing
 from .settings import Settings, SettingsError
-from .supervisor import READY, Supervisor, WorkersFailed, reserve_port, worker_count
+from .supervisor import (
+    BACKLOG,
+    READY,
+    Supervisor,
+    WorkersFailed,
+    inherited,
+    listen,
+    when_orphaned,
+    worker_count,
+)
 
-#: Seconds in-flight requests get to finish after Ctrl-C or SIGTERM before their connections are closed.
+#: Seconds, after Ctrl-C or SIGTERM, that connections already accepted get to send their request, and
+#: then that requests in flight get to finish, before their connections are closed.
 DEFAULT_SHUTDOWN_TIMEOUT = 10.0
 #: Names the process that answered, on every response of ``serve --workers N``.
 WORKER_HEADER = "X-Gateway-Worker"
@@ -62,19 +73,24 @@ def _add_serve_command(commands: Any) -> None:
         "--shutdown-timeout",
         type=float,
         default=DEFAULT_SHUTDOWN_TIMEOUT,
-        help="seconds in-flight requests get to finish on shutdown (default: %(default)s)",
+        help=(
+            "seconds accepted connections get to ask, and requests in flight to finish, on shutdown "
+            "(default: %(default)s)"
+        ),
     )
     serve.add_argument(
         "--workers",
         type=int,
         default=1,
         help=(
-            "processes serving the port (SO_REUSEPORT), under one parent that restarts them, forwards "
+            "processes sharing one listening socket, under one parent that restarts them, forwards "
             "SIGTERM/SIGINT and reloads them on SIGHUP; 0 means one per CPU core (default: 1)"
         ),
     )
-    # One process of ``--workers N``, started by the parent; not for use by hand.
+    # One process of ``--workers N``, started by the parent, serving the sockets it inherits (``--fd``,
+    # once per socket); not for use by hand.
     serve.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--fd", type=int, action="append", default=[], help=argparse.SUPPRESS)
     serve.set_defaults(run=_run_serve)
 
 
@@ -115,11 +131,14 @@ def _run_serve(args: argparse.Namespace) -> int:
     if args.workers < 0:
         print("events-gateway: --workers must be 0 (one per core) or more", file=sys.stderr)
         return 2
+    if args.worker and not args.fd:
+        print("events-gateway: --worker serves inherited sockets; give each with --fd", file=sys.stderr)
+        return 2
     count = worker_count(args.workers)
     timeout = args.shutdown_timeout
     try:
         if args.worker:
-            _run(serve(settings, host=host, port=port, shutdown_timeout=timeout, worker=True))
+            _run(serve(settings, host=host, shutdown_timeout=timeout, sockets=inherited(args.fd)))
         elif count > 1:
             _run(supervise(settings, count=count, host=host, port=port, shutdown_timeout=timeout))
         else:
@@ -169,17 +188,22 @@ async def serve(
     host: str | None = None,
     port: int | None = None,
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
-    worker: bool = False,
+    sockets: Sequence[socket.socket] = (),
 ) -> None:
-    """Serve until SIGINT or SIGTERM, then finish in-flight requests and close the upstream client.
+    """Serve until SIGINT or SIGTERM, then stop accepting, answer the connections already accepted and
+    finish the requests in flight (``GracefulStop``), and close the upstream client.
 
     ``host`` and ``port`` default to the settings'; port 0 picks a free port, and the banner names it.
-    As a ``worker`` of ``serve --workers N``, it shares the port with its siblings (``SO_REUSEPORT``),
-    names itself in a response header and prints one readiness line instead of the banner.
+    Given ``sockets``, it is a worker of ``serve --workers N``: it accepts on the listening sockets
+    the parent holds (on their port, not ``port``), names itself in a response header and prints one
+    readiness line instead of the banner.
     """
+    worker = bool(sockets)
     host = settings.host if host is None else host
     port = settings.port if port is None else port
-    from .server import create_app
+    if sockets:
+        port = sockets[0].getsockname()[1]
+    from .server import GracefulStop, create_app
 
     async with contextlib.AsyncExitStack() as stack:
         settings, banner = await _upstream(settings, stack)
@@ -187,12 +211,19 @@ async def serve(
         app = create_app(settings.with_(host=host))
         if worker:
             app.on_response_prepare.append(_stamp_worker)
+        graceful = GracefulStop(app)
         runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout, handle_signals=False)
         await runner.setup()
-        stack.push_async_callback(runner.cleanup)
+        stack.push_async_callback(graceful.stop, runner, shutdown_timeout)
         settle_heap()
+        sites: list[web.BaseSite] = (
+            [web.SockSite(runner, sock, backlog=BACKLOG) for sock in sockets]
+            if sockets
+            else [web.TCPSite(runner, host, port)]
+        )
         try:
-            await web.TCPSite(runner, host, port, reuse_port=worker or None).start()
+            for site in sites:
+                await site.start()
         except OSError as exc:  # the port is taken, or the address is not this machine's
             raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
@@ -214,6 +245,8 @@ async def serve(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
             stack.callback(loop.remove_signal_handler, signum)
+        if worker:
+            stack.callback(when_orphaned(stop.set))
         await stop.wait()
         if worker:
             print(f"events-gateway: worker {os.getpid()} shutting down", flush=True)
@@ -229,8 +262,8 @@ async def supervise(
     port: int,
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
 ) -> None:
-    """``serve --workers N``: start ``count`` worker processes on one port and keep them running until
-    SIGINT or SIGTERM; SIGHUP replaces them gracefully (see ``supervisor``)."""
+    """``serve --workers N``: listen on the port, start ``count`` worker processes that accept on it and
+    keep them running until SIGINT or SIGTERM; SIGHUP replaces them gracefully (see ``supervisor``)."""
     env = dict(os.environ)
     async with contextlib.AsyncExitStack() as stack:
         served, banner = await _upstream(settings, stack)
@@ -242,12 +275,15 @@ async def supervise(
             env["EVENTS_GATEWAY_UPSTREAM_PLAN"] = served.upstream_plan
 
         try:
-            reserved, port = reserve_port(host, port)
-        except OSError as exc:
+            sockets = listen(host, port)
+        except OSError as exc:  # the port is taken, or the address is not this machine's
             raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-        if reserved is not None:
-            stack.callback(reserved.close)
-        supervisor = Supervisor(count=count, host=host, port=port, shutdown_timeout=shutdown_timeout, env=env)
+        for sock in sockets:  # held, and so the accept queue kept, until every worker has stopped
+            stack.callback(sock.close)
+        port = sockets[0].getsockname()[1]
+        supervisor = Supervisor(
+            count=count, host=host, sockets=sockets, shutdown_timeout=shutdown_timeout, env=env
+        )
         stack.push_async_callback(supervisor.close)
         try:
             await supervisor.start()

@@ -1,17 +1,21 @@
 """``serve --workers N``: N gateway processes on one port, kept running by one parent.
 
-Python runs one thread of Python at a time, so one process uses one core. Each worker is a whole
-``serve`` process that binds the port with ``SO_REUSEPORT``; the kernel spreads new connections across
-them, and no process hands sockets to another. The parent serves nothing itself. It:
+Python runs one thread of Python at a time, so one process uses one core. The parent binds and listens
+on the port itself (one socket per address of ``--host``) and every worker inherits those sockets
+(pre-fork): all workers take connections from the same accept queue, so a worker that stops merely
+stops accepting and the connections already queued go to the others. Separate sockets per worker
+(``SO_REUSEPORT``) would not do: the kernel gives each its own queue, and closing one resets the
+connections queued in it, so every reload dropped a few. The parent serves nothing itself. It:
 
 - starts the embedded emulator once, when ``EVENTS_API_URL`` is unset, and points every worker at it;
-- picks the port once when asked for port 0, and holds it bound (not listening), so that every worker,
-  and every worker of a reload, joins the same port;
+- listens before any worker starts, so port 0 is picked once, a taken port is refused at once, and every
+  worker, restarted or of a reload, serves the same queue;
 - restarts a worker that dies (after a pause, so a worker that cannot start does not spin);
-- on SIGTERM or SIGINT, forwards SIGTERM to every worker, which finishes its in-flight requests, then
-  exits 0;
-- on SIGHUP, reloads gracefully: starts a fresh set of workers and, once all of them listen, stops the
-  old ones; if the fresh set cannot start, the old one keeps serving.
+- on SIGTERM or SIGINT, forwards SIGTERM to every worker, which stops accepting, answers the
+  connections it has accepted and finishes its requests in flight, then exits 0;
+- on SIGHUP, reloads gracefully: starts a fresh set of workers and, once all of them accept, stops the
+  old ones; if the fresh set cannot start, the old one keeps serving;
+- when it dies, even killed, its workers notice (``when_orphaned``) and stop gracefully.
 
 Workers run in their own session, so a Ctrl-C in the terminal reaches the parent alone and each worker
 gets exactly one SIGTERM from it.
@@ -25,38 +29,80 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-#: Printed by a worker (``serve --worker``) once it listens; the parent waits for it.
+#: Printed by a worker (``serve --worker``) once it accepts; the parent waits for it.
 READY: Final = "events-gateway: worker ready"
-#: Seconds a worker gets to start listening.
+#: Seconds a worker gets to start accepting.
 START_TIMEOUT: Final = 60.0
 #: Seconds between a worker's unexpected exit and its replacement.
 RESTART_DELAY: Final = 1.0
-#: Seconds a stopping worker gets beyond its own shutdown timeout before it is killed.
+#: Seconds a stopping worker gets beyond its own graceful stop before it is killed. That stop takes
+#: at most twice its shutdown timeout: once to answer the connections it accepted, once to finish the
+#: requests in flight (``server.GracefulStop``).
 STOP_GRACE: Final = 5.0
+#: Accept queue length of the shared sockets (aiohttp's default; each worker sets it again).
+BACKLOG: Final = 128
 
 
 class WorkersFailed(RuntimeError):
-    """The first set of workers could not start (the message says why); ``serve`` exits 1."""
+    """The first set of workers could not start (their own output says why); ``serve`` exits 1."""
 
 
-def reserve_port(host: str, port: int) -> tuple[socket.socket | None, int]:
-    """For port 0, a free port and a socket that keeps it bound (with ``SO_REUSEPORT``, not listening)
-    for the parent's lifetime; for any other port, that port and no socket."""
-    if port != 0:
-        return None, port
-    family, kind, proto, _, address = socket.getaddrinfo(host or None, 0, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
+def listen(host: str, port: int) -> list[socket.socket]:
+    """The parent's listening sockets, one per address of ``host`` (all of them for ``""``, as
+    ``serve`` binds), all on one port: for port 0, the free one the first address got.
+
+    ``SO_REUSEADDR`` as asyncio sets it, so a restart is not refused while old connections linger;
+    ``OSError`` when an address is taken or not this machine's."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    sockets: list[socket.socket] = []
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind(address)
+        for family, kind, proto, _, address in dict.fromkeys(infos):  # one per distinct address
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # as asyncio: "::" must not also take the IPv4 port
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((address[0], port, *address[2:]))
+            sock.listen(BACKLOG)
+            port = int(sock.getsockname()[1])
     except OSError:
-        sock.close()
+        for sock in sockets:
+            sock.close()
         raise
-    return sock, int(sock.getsockname()[1])
+    return sockets
+
+
+def inherited(fds: Sequence[int]) -> list[socket.socket]:
+    """A worker's view of the parent's listening sockets (``serve --worker --fd N``)."""
+    return [socket.socket(fileno=fd) for fd in fds]
+
+
+def when_orphaned(callback: Callable[[], None]) -> Callable[[], object]:
+    """In a worker: call ``callback`` once the parent is gone, however it died; returns the undo.
+
+    A worker's standard input is a pipe from its parent that nothing is written to, so its end means
+    the parent has exited (a killed parent stops nothing else: workers would keep the port, and serve
+    it with old code). Standard output, the parent's pipe too, then goes to ``/dev/null``, so that the
+    worker's last lines do not fail on a broken pipe.
+    """
+    loop = asyncio.get_running_loop()
+    fd = sys.stdin.fileno()
+
+    def readable() -> None:
+        if os.read(fd, 4096):  # nothing is sent; ignore it if something is
+            return
+        loop.remove_reader(fd)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        callback()
+
+    loop.add_reader(fd, readable)
+    return lambda: loop.remove_reader(fd)
 
 
 @dataclass(eq=False)
@@ -75,11 +121,17 @@ class Supervisor:
     """Starts, watches, reloads and stops the worker processes of one ``serve --workers N``."""
 
     def __init__(
-        self, *, count: int, host: str, port: int, shutdown_timeout: float, env: Mapping[str, str]
+        self,
+        *,
+        count: int,
+        host: str,
+        sockets: Sequence[socket.socket],
+        shutdown_timeout: float,
+        env: Mapping[str, str],
     ) -> None:
         self.count = count
         self.host = host
-        self.port = port
+        self.fds = [sock.fileno() for sock in sockets]
         self.shutdown_timeout = shutdown_timeout
         self.env = dict(env)
         self.workers: list[_Worker] = []
@@ -92,10 +144,10 @@ class Supervisor:
         return [worker.pid for worker in self.workers]
 
     async def start(self) -> None:
-        """Start the first set of workers; ``WorkersFailed`` if any of them cannot listen."""
+        """Start the first set of workers; ``WorkersFailed`` if any of them cannot start."""
         fresh = await self._start_set()
         if fresh is None:
-            raise WorkersFailed(f"the workers could not listen on {self.host}:{self.port} (see above)")
+            raise WorkersFailed("the workers could not start (see above)")
         self.workers = fresh
 
     async def reload(self) -> None:
@@ -130,16 +182,17 @@ class Supervisor:
         return None
 
     async def _start_one(self) -> _Worker | None:
-        """A listening worker, or ``None`` when it exited or overran ``START_TIMEOUT`` before that."""
-        command = [sys.executable, "-m", "events_gateway.cli", "serve", "--worker"]
-        command += ["--host", self.host, "--port", str(self.port)]
+        """An accepting worker, or ``None`` when it exited or overran ``START_TIMEOUT`` before that."""
+        command = [sys.executable, "-m", "events_gateway.cli", "serve", "--worker", "--host", self.host]
+        command += [f"--fd={fd}" for fd in self.fds]
         command += ["--shutdown-timeout", str(self.shutdown_timeout)]
         process = await asyncio.create_subprocess_exec(
             *command,
             env=self.env,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE,  # never written to: its end tells the worker we are gone
             stdout=asyncio.subprocess.PIPE,
             start_new_session=True,
+            pass_fds=self.fds,
         )
         worker = _Worker(process, asyncio.get_running_loop().create_future())
         worker.tasks = [
@@ -198,7 +251,7 @@ class Supervisor:
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(process.wait(), self.shutdown_timeout + STOP_GRACE)
+                await asyncio.wait_for(process.wait(), 2 * self.shutdown_timeout + STOP_GRACE)
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
@@ -207,7 +260,7 @@ class Supervisor:
 
 
 class ProcessExited(Exception):
-    """A worker exited before it listened."""
+    """A worker exited before it accepted."""
 
     def __init__(self, returncode: int) -> None:
         super().__init__(f"exited with status {returncode}")

@@ -9,6 +9,7 @@ one process-wide upstream client lives and dies with the application.
 from .app import cache_config, create_app, upstream_settings
 from .browser_safety import bearer_key
 from .call_plan import PLAN_HEADER
+from .graceful import GracefulStop
 from .graphiql import ASSETS, DEMO_QUERY
 from .keys import CACHE_KEY, CLIENT_KEY, METRICS_KEY, REDIS_KEY, SETTINGS_KEY
 from .persisted_queries import MemoryQueryStore, PersistedQueries, PersistedQueryStore
@@ -27,6 +28,7 @@ __all__ = [
     "REQUEST_ID_KEY",
     "SETTINGS_KEY",
     "GatewayView",
+    "GracefulStop",
     "MemoryQueryStore",
     "PersistedQueries",
     "PersistedQueryStore",
