@@ -12,12 +12,25 @@ served per run and the rounds the call plan saw. Asserts nothing.
 - ``upstream answers only``: another document over the same lists each run (a comment differs), so
   every upstream GET is answered from the cache and the query executes;
 - ``after an own write``: an event renamed through the gateway before each run (not timed): what the
-  write invalidated is fetched again, the rest comes from the cache.
+  write invalidated is fetched again, the rest comes from the cache;
+- ``after the TTL``: a gateway with a 1 s TTL (and a 60 s stale window), each run after waiting past the
+  TTL (not timed): the stale answer is served at once while one background refresh runs (its upstream
+  calls count when they land before the run's count is read); the ``stale`` column counts the runs
+  whose answer said ``extensions.cache.stale``.
 
-The cached gateways run with a 60 s TTL, so that no answer turns stale in the middle of a mode's runs.
+The other cached gateways run with a 60 s TTL, so that no answer turns stale in the middle of a mode's
+runs. Every mode runs in memory and, with a ``redis-server`` installed, through Redis (``--no-redis``
+leaves it out), at each of ``--latency-ms`` (20 and 100 by default).
 
-    .venv/bin/python bench/cache.py                      # 5x20x10 at 20 ms
-    .venv/bin/python bench/cache.py --latency-ms 100 --sizes 5x20x10,60x5x4 --redis
+Then a load mix per latency: ``--clients`` clients for ``--seconds`` seconds, each sending the nested
+query, lookups by id and filtered lists in turn, with ``--write-share`` (1 %) of requests renaming an
+event through the gateway; it prints requests per second, p50 and p99 in ms, and two hit rates from the
+gateway's ``/metrics``: whole answers served by the operation cache, and upstream GETs the cache
+answered (of those plus the calls sent upstream).
+
+    .venv/bin/python bench/cache.py                                  # 5x20x10 at 20 and 100 ms
+    .venv/bin/python bench/cache.py --latency-ms 100 --sizes 5x20x10,60x5x4 --no-redis
+    .venv/bin/python bench/cache.py --clients 16 --seconds 20        # a longer load mix
 """
 
 from __future__ import annotations
@@ -25,6 +38,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import random
+import re
 import shutil
 import socket
 import statistics
@@ -44,6 +59,13 @@ from _stack import emulator_server, gateway_server
 RENAME = "mutation($e: ID!, $t: String!) { updateEvent(id: $e, input: {title: $t}) { id } }"
 #: Seconds answers stay fresh here: longer than a mode's runs, so no answer turns stale mid-measurement.
 TTL = "60"
+#: The short TTL of the ``after the TTL`` mode, and how long past it each run waits (for the previous
+#: run's refresh to land and its answer to turn stale again).
+SHORT_TTL = 1.0
+PAST_TTL = 0.6
+LOOKUP = "query($id: ID!) { event(id: $id) { id title category { id title } } }"
+PROPERTY = "query($id: ID!) { eventProperty(id: $id) { id title type event { id title } } }"
+FILTERED = "query($t: String!) { events(filter: {titleContains: $t}, first: 50) { nodes { id title } } }"
 
 
 @contextlib.contextmanager
@@ -77,6 +99,7 @@ class Gateway:
         self.http = http
         self.url = url
         self.rounds = 0
+        self.stale = False
 
     async def post(
         self, query: str, variables: dict[str, Any] | None = None, **headers: str
@@ -88,7 +111,9 @@ class Gateway:
             body: dict[str, Any] = await answer.json()
         if body.get("errors"):
             raise RuntimeError(f"the gateway answered with errors: {body['errors'][:2]}")
-        self.rounds = body.get("extensions", {}).get("upstream", {}).get("rounds", 0)
+        extensions = body.get("extensions", {})
+        self.rounds = extensions.get("upstream", {}).get("rounds", 0)
+        self.stale = bool(extensions.get("cache", {}).get("stale"))
         return body
 
     async def tree(self, query: str = NESTED_QUERY, **headers: str) -> int:
@@ -97,7 +122,8 @@ class Gateway:
         return len(categories) + len(events) + sum(len(event["properties"]["nodes"]) for event in events)
 
 
-Row = tuple[str, float, float, int, int]
+#: label, median ms, median upstream calls, rounds, objects, runs answered stale
+Row = tuple[str, float, float, int, int, int]
 
 
 async def measure(
@@ -107,11 +133,13 @@ async def measure(
     runs: int,
     rounds: Callable[[], int],
     before: Callable[[int], Awaitable[None]] | None = None,
+    stale: Callable[[], bool] = lambda: False,
 ) -> Row:
-    """Median ms, median upstream calls, the last run's rounds and objects of ``runs`` runs."""
+    """Median ms, median upstream calls, the last run's rounds and objects of ``runs`` runs, and how
+    many of them were answered stale."""
     timings: list[float] = []
     calls: list[int] = []
-    objects = 0
+    objects = stale_runs = 0
     for index in range(runs):
         if before is not None:
             await before(index)
@@ -119,8 +147,9 @@ async def measure(
         started = time.perf_counter()
         objects = await run(index)
         timings.append((time.perf_counter() - started) * 1000)
+        stale_runs += stale()
         calls.append((await admin.stats())["total"])
-    return label, statistics.median(timings), statistics.median(calls), rounds(), objects
+    return label, statistics.median(timings), statistics.median(calls), rounds(), objects, stale_runs
 
 
 async def bench_gateway(url: str, admin: EmulatorAdmin, runs: int, suffix: str) -> list[Row]:
@@ -167,8 +196,104 @@ async def bench_gateway(url: str, admin: EmulatorAdmin, runs: int, suffix: str) 
     return rows
 
 
-async def bench_size(size: tuple[int, int, int], latency_ms: float, runs: int, with_redis: bool) -> None:
+async def bench_stale(url: str, admin: EmulatorAdmin, runs: int, suffix: str) -> Row:
+    """The tree from a gateway with a short TTL, each run after waiting past it."""
+    async with aiohttp.ClientSession() as http:
+        gateway = Gateway(http, url)
+        await gateway.tree()
+
+        async def past_ttl(_: int) -> None:
+            await asyncio.sleep(SHORT_TTL + PAST_TTL)
+
+        return await measure(
+            f"after the TTL (stale){suffix}",
+            lambda _: gateway.tree(),
+            admin,
+            runs,
+            lambda: gateway.rounds,
+            past_ttl,
+            lambda: gateway.stale,
+        )
+
+
+_SAMPLE = re.compile(r"^(\w+)\{([^}]*)\} (\S+)$", re.MULTILINE)
+
+
+async def metric_sums(http: aiohttp.ClientSession, graphql_url: str) -> dict[tuple[str, str], float]:
+    """The gateway's counters from ``/metrics``, summed by (name, status label)."""
+    async with http.get(graphql_url.removesuffix("/graphql") + "/metrics") as answer:
+        text = await answer.text()
+    sums: dict[tuple[str, str], float] = {}
+    for name, labels, value in _SAMPLE.findall(text):
+        status = re.search(r'status="([^"]*)"', labels)
+        key = (name, status.group(1) if status else "")
+        sums[key] = sums.get(key, 0.0) + float(value)
+    return sums
+
+
+async def load_mix(url: str, clients: int, seconds: float, write_share: float) -> str:
+    """``clients`` clients for ``seconds``: the nested query, lookups and filtered lists, with
+    ``write_share`` of the requests renaming an event; one line of figures."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as http:
+        gateway = Gateway(http, url)
+        categories = (await gateway.post(NESTED_QUERY))["data"]["eventCategories"]["nodes"]
+        events = [event for category in categories for event in category["events"]["nodes"]]
+        properties = [p["id"] for event in events for p in event["properties"]["nodes"]]
+        words = sorted({event["title"].rsplit(" ", 1)[0] for event in events}) or ["Event"]
+        before = await metric_sums(http, url)
+        timings: list[float] = []
+        writes = 0
+        deadline = time.perf_counter() + seconds
+
+        async def client(seed: int) -> None:
+            nonlocal writes
+            rng = random.Random(seed)
+            while time.perf_counter() < deadline:
+                pick = rng.random()
+                if pick < write_share:
+                    event = rng.choice(events)["id"]
+                    request: tuple[str, dict[str, Any] | None] = (
+                        RENAME,
+                        {"e": event, "t": f"W{rng.random()}"},
+                    )
+                    writes += 1
+                elif pick < write_share + (1 - write_share) / 3:
+                    request = (NESTED_QUERY, None)
+                elif pick < write_share + 2 * (1 - write_share) / 3:
+                    if rng.random() < 0.5:
+                        request = (LOOKUP, {"id": rng.choice(events)["id"]})
+                    else:
+                        request = (PROPERTY, {"id": rng.choice(properties)})
+                else:
+                    request = (FILTERED, {"t": rng.choice(words)})
+                started = time.perf_counter()
+                await Gateway(http, url).post(*request)
+                timings.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client(seed) for seed in range(clients)))
+        elapsed = time.perf_counter() - started
+        after = await metric_sums(http, url)
+
+    def delta(name: str, *statuses: str) -> float:
+        keys = {key for key in after if key[0] == name and (not statuses or key[1] in statuses)}
+        return sum(after[key] - before.get(key, 0.0) for key in keys)
+
+    served = delta("events_gateway_cache_operations_total", "hit", "stale", "stale_if_error")
+    looked_up = delta("events_gateway_cache_operations_total")
+    answered = delta("events_gateway_cache_answers_total")
+    sent = delta("events_gateway_upstream_calls_total")
+    quantiles = statistics.quantiles(timings, n=100)
+    return (
+        f"{len(timings):>7}{len(timings) / elapsed:>8.0f}{writes:>7}"
+        f"{quantiles[49]:>8.1f}{quantiles[98]:>8.1f}"
+        f"{100 * served / max(looked_up, 1):>9.1f}%{100 * answered / max(answered + sent, 1):>11.1f}%"
+    )
+
+
+async def bench_size(size: tuple[int, int, int], latency_ms: float, args: argparse.Namespace) -> None:
     c, e, p = size
+    runs = args.runs
     options = [
         "--seed",
         "scale",
@@ -180,8 +305,12 @@ async def bench_size(size: tuple[int, int, int], latency_ms: float, runs: int, w
         "0",
     ]
     rows: list[Row] = []
+    loads: list[tuple[str, str]] = []
     with emulator_server(*options) as emulator, redis_server() as redis_url:
         api_url = f"{emulator.url}/api/v1"
+        tiers: list[tuple[str, dict[str, str]]] = [("", {})]
+        if args.redis and redis_url is not None:
+            tiers.append((", redis", {"redis_url": redis_url}))
         async with EmulatorAdmin(emulator.url) as admin:
             with gateway_server(api_url, DEMO_API_KEY, upstream_plan="on", cache_ttl="0") as gateway:
                 async with aiohttp.ClientSession() as http:
@@ -192,12 +321,22 @@ async def bench_size(size: tuple[int, int, int], latency_ms: float, runs: int, w
                             "cache off (TTL 0)", lambda _: off.tree(), admin, runs, lambda: off.rounds
                         )
                     )
-            with gateway_server(api_url, DEMO_API_KEY, upstream_plan="on", cache_ttl=TTL) as gateway:
-                rows += await bench_gateway(gateway.url, admin, runs, "")
-            if with_redis and redis_url is not None:
-                cached = {"cache_ttl": TTL, "redis_url": redis_url}
-                with gateway_server(api_url, DEMO_API_KEY, upstream_plan="on", **cached) as gateway:
-                    rows += await bench_gateway(gateway.url, admin, runs, ", redis")
+                if args.seconds > 0:
+                    line = await load_mix(gateway.url, args.clients, args.seconds, args.write_share)
+                    loads.append(("cache off (TTL 0)", line))
+            for suffix, tier in tiers:
+                with gateway_server(
+                    api_url, DEMO_API_KEY, upstream_plan="on", cache_ttl=TTL, **tier
+                ) as gateway:
+                    rows += await bench_gateway(gateway.url, admin, runs, suffix)
+                    if args.seconds > 0:
+                        line = await load_mix(gateway.url, args.clients, args.seconds, args.write_share)
+                        loads.append((f"cache on (TTL {TTL} s){suffix}", line))
+                if tier:  # the Redis of the previous gateway: start the short-TTL one from nothing
+                    await asyncio.to_thread(_flush, tier["redis_url"])
+                short = {"cache_ttl": f"{SHORT_TTL:g}", "cache_stale": "60", **tier}
+                with gateway_server(api_url, DEMO_API_KEY, upstream_plan="on", **short) as gateway:
+                    rows.append(await bench_stale(gateway.url, admin, args.stale_runs, suffix))
             await hand_written_walk(api_url, DEMO_API_KEY)
             rows.append(
                 await measure(
@@ -209,23 +348,49 @@ async def bench_size(size: tuple[int, int, int], latency_ms: float, runs: int, w
                 )
             )
     print(f"\n{c} categories x {e} events x {p} properties, {latency_ms:g} ms upstream latency, {runs} runs")
-    if with_redis and redis_url is None:
+    if args.redis and redis_url is None:
         print("  (no redis-server installed: the Redis rows are left out)")
-    print(f"  {'mode':<36}{'median ms':>11}{'calls':>7}{'rounds':>8}{'objects':>9}")
-    for label, median, calls, rounds, objects in rows:
-        print(f"  {label:<36}{median:>11.1f}{calls:>7g}{rounds:>8}{objects:>9}")
+    print(f"  {'mode':<36}{'median ms':>11}{'calls':>7}{'rounds':>8}{'objects':>9}{'stale':>7}")
+    for label, median, calls, rounds, objects, stale in rows:
+        print(f"  {label:<36}{median:>11.1f}{calls:>7g}{rounds:>8}{objects:>9}{stale:>7}")
+    if loads:
+        print(
+            f"\n  load mix: {args.clients} clients, {args.seconds:g} s, {100 * args.write_share:g} % writes;"
+            " hit rates: whole answers / upstream GETs"
+        )
+        print(
+            f"  {'gateway':<36}{'reqs':>7}{'req/s':>8}{'writes':>7}{'p50':>8}{'p99':>8}"
+            f"{'answers':>10}{'GETs':>12}"
+        )
+        for label, line in loads:
+            print(f"  {label:<36}{line}")
+
+
+def _flush(url: str) -> None:
+    """Empty a Redis (``FLUSHALL``) with ``redis-cli``, when it is installed."""
+    cli = shutil.which("redis-cli")
+    if cli is not None:
+        port = url.rsplit(":", 1)[1].split("/")[0]
+        subprocess.run([cli, "-p", port, "flushall"], check=False, stdout=subprocess.DEVNULL)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5x20x10", help="comma-separated CxExP")
-    parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--redis", action="store_true", help="also through a redis-server of its own")
+    parser.add_argument("--latency-ms", default="20,100", help="comma-separated upstream latencies")
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--stale-runs", type=int, default=5, help="runs of the after-the-TTL mode")
+    parser.add_argument(
+        "--no-redis", dest="redis", action="store_false", help="leave out the rows through Redis"
+    )
+    parser.add_argument("--clients", type=int, default=8, help="load mix: concurrent clients")
+    parser.add_argument("--seconds", type=float, default=5.0, help="load mix: duration (0: none)")
+    parser.add_argument("--write-share", type=float, default=0.01, help="load mix: share of writes")
     args = parser.parse_args()
-    for size in args.sizes.split(","):
-        c, e, p = (int(n) for n in size.split("x"))
-        asyncio.run(bench_size((c, e, p), args.latency_ms, args.runs, args.redis))
+    for latency in args.latency_ms.split(","):
+        for size in args.sizes.split(","):
+            c, e, p = (int(n) for n in size.split("x"))
+            asyncio.run(bench_size((c, e, p), float(latency), args))
 
 
 if __name__ == "__main__":

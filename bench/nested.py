@@ -8,11 +8,14 @@ gateway's cache is off here, so every run is a cold tree; ``bench/cache.py`` mea
 Two columns per client: *cold*, the first request of a freshly started gateway process (nothing learned
 yet: no page size, no list counts, no open connections; the median of ``--cold-runs`` processes), and
 *again*, the same request repeated on a process that has answered it before (the median of ``--runs``).
-The hand-written client remembers nothing, so both are alike.
+The hand-written client remembers nothing, so both are alike. Beside each wall time, the gateway
+process's CPU per request (user + system, from ``/proc/PID/stat``, which counts in clock ticks of
+10 ms: use ``--runs 30`` or more for a steady figure; ``--latency-ms 0`` shows the gateway's own cost).
 
     .venv/bin/python bench/nested.py                 # sizes 2x5x5, 5x20x10, 10x20x20 at 20 ms
     .venv/bin/python bench/nested.py --latency-ms 50 --runs 9 --sizes 5x20x10
     .venv/bin/python bench/nested.py --sizes 5x20x10@20,60x5x4@100   # a latency per size
+    .venv/bin/python bench/nested.py --sizes 5x20x10 --latency-ms 0 --runs 40   # CPU per tree
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import aiohttp
 
 from events_gateway.emulator import DEMO_API_KEY, EmulatorAdmin
 
-from _stack import emulator_server, gateway_server
+from _stack import cpu_seconds, emulator_server, gateway_server
 
 NESTED_QUERY = """
 query Hierarchy {
@@ -96,22 +99,30 @@ class Sample:
     seen: str  # the rounds the gateway's own call plan counted, "-" for the hand-written client
     median_ms: float
     objects: int
+    cpu_ms: float | None = None  # the gateway process's user+system CPU per request; None for the walk
 
 
-async def measure(run: Any, admin: EmulatorAdmin, runs: int) -> Sample:
-    """``runs`` runs of ``run``, each after resetting the emulator's counters."""
+async def measure(run: Any, admin: EmulatorAdmin, runs: int, pid: int | None = None) -> Sample:
+    """``runs`` runs of ``run``, each after resetting the emulator's counters; with ``pid``, that
+    process's CPU per run (from ``/proc``, read around each run alone, so the admin calls between runs
+    are not charged to it)."""
     last_plan_rounds.clear()
     timings: list[float] = []
+    cpu = 0.0
     calls = rounds = objects = 0
     for _ in range(runs):
         await admin.reset()
+        cpu_before = cpu_seconds([pid]) if pid is not None else 0.0
         started = time.perf_counter()
         objects = await run()
         timings.append((time.perf_counter() - started) * 1000)
+        if pid is not None:
+            cpu += cpu_seconds([pid]) - cpu_before
         stats = await admin.stats()
         calls, rounds = stats["total"], stats["rounds"]
     seen = str(max(last_plan_rounds)) if last_plan_rounds else "-"
-    return Sample(calls, rounds, seen, statistics.median(timings), objects)
+    cpu_ms = cpu * 1000 / runs if pid is not None else None
+    return Sample(calls, rounds, seen, statistics.median(timings), objects, cpu_ms)
 
 
 async def measure_gateway(
@@ -129,9 +140,9 @@ async def measure_gateway(
                 def run() -> Any:
                     return gateway_query(http, gateway.url)
 
-                colds.append(await measure(run, admin, 1))
+                colds.append(await measure(run, admin, 1, gateway.pid))
                 if attempt == cold_runs - 1:
-                    again = await measure(run, admin, runs)
+                    again = await measure(run, admin, runs, gateway.pid)
     assert again is not None
     cold = Sample(
         colds[-1].calls,
@@ -139,6 +150,7 @@ async def measure_gateway(
         str(statistics.median_low(int(sample.seen) for sample in colds)),
         statistics.median(sample.median_ms for sample in colds),
         colds[-1].objects,
+        statistics.median(sample.cpu_ms or 0.0 for sample in colds),
     )
     return cold, again
 
@@ -173,11 +185,16 @@ async def bench_size(
     print(f"  naive resolver bound: {naive} calls")
     print("  cold: first request of a new gateway process; again: the same request repeated")
     print("  rounds: as the emulator saw them / as the gateway's call plan saw them")
-    print(f"  {'':<24}{'--------- cold ---------':>27}{'--------- again --------':>27}")
-    header = f"{'calls':>7}{'rounds':>9}{'ms':>9}"
+    print("  ms: wall time (median); cpu ms: the gateway process's CPU per request (mean)")
+    print(f"  {'':<24}{'------------- cold -------------':>35}{'------------ again -------------':>35}")
+    header = f"{'calls':>7}{'rounds':>9}{'ms':>9}{'cpu ms':>8}"
     print(f"  {'client':<24}   {header}   {header}{'objects':>9}")
     for label, cold, again in rows:
-        cells = [f"{s.calls:>7}{f'{s.rounds} / {s.seen}':>9}{s.median_ms:>9.1f}" for s in (cold, again)]
+        cells = [
+            f"{s.calls:>7}{f'{s.rounds} / {s.seen}':>9}{s.median_ms:>9.1f}"
+            + (f"{s.cpu_ms:>8.1f}" if s.cpu_ms is not None else f"{'-':>8}")
+            for s in (cold, again)
+        ]
         print(f"  {label:<24}   {cells[0]}   {cells[1]}{again.objects:>9}")
 
 

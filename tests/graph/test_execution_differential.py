@@ -30,6 +30,7 @@ import orjson
 import pytest
 import strawberry
 from graphql import (
+    GraphQLEnumType,
     GraphQLError,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -46,7 +47,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from events_gateway.graph import GraphContext, build_schema
-from events_gateway.graph.execution import FastExecutionContext
+from events_gateway.graph.execution import FastExecutionContext, _enum_names
 from events_gateway.graph.lists import UNFILTERED
 from events_gateway.graph.loaders import Loaders
 from events_gateway.settings import Settings
@@ -587,6 +588,20 @@ async def test_the_documents_reach_what_they_aim_at() -> None:
 def test_the_gateway_schema_runs_on_the_fast_executor() -> None:
     # LiveExecutionContext: the fast executor, which also hands live results through (graph/live.py).
     assert issubclass(build_schema(Settings()).execution_context_class, FastExecutionContext)
+
+
+@pytest.mark.parametrize("schema", [GATEWAY_FAST, TEST_FAST], ids=["gateway", "test"])
+def test_enum_names_are_what_the_enum_coercion_answers(schema: strawberry.Schema) -> None:
+    enums = [t for t in schema._schema.type_map.values() if isinstance(t, GraphQLEnumType)]
+    tables = [(enum_type, _enum_names(enum_type)) for enum_type in enums]
+    assert any(table is not None for _, table in tables)  # the schema has Strawberry enums to check
+    for enum_type, table in tables:
+        if table is None:
+            continue
+        wrapped, names, coerce = table
+        assert set(names) == set(wrapped)
+        for member in wrapped:
+            assert names[member] == coerce(member) == enum_type.coerce_output_value(member)
 
 
 class CountingExecutor(FastExecutionContext):

@@ -98,11 +98,19 @@ def _strings(value: Any) -> list[str] | None:
 
 
 def _member(enum_class: enum.EnumMeta) -> Callable[[Any], Any]:
-    """A string read as a member of ``enum_class`` (whose ``_missing_`` decides about odd values)."""
+    """A string read as a member of ``enum_class`` (whose ``_missing_`` decides about odd values).
+
+    A known value is looked up in a table of the members by value (the call ``enum_class(value)`` makes
+    the same lookup, through several Python frames, for each of a tree's thousand properties).
+    """
+    members: dict[Any, Any] = {member.value: member for member in enum_class}  # type: ignore[var-annotated]
 
     def convert(value: Any) -> Any:
         if not isinstance(value, str):
             return None
+        member = members.get(value)
+        if member is not None:
+            return member
         try:
             return enum_class(value)
         except ValueError:

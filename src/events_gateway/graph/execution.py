@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
+from enum import Enum
 from typing import Any, Final, TypeAlias
 from uuid import UUID
 
@@ -80,9 +81,10 @@ _INT: Final = 2
 _LEAF: Final = 3  # any other scalar or enum: its own output coercion
 _LIST: Final = 4
 _OBJECT: Final = 5
+_ENUM: Final = 6  # a Strawberry enum: its member's name from a table, else its own output coercion
 
-#: ``(kind, nullable, payload)``: payload is the coercion for a leaf, the item's spec for a list, and
-#: ``(is_type_of, fields)`` for an object.
+#: ``(kind, nullable, payload)``: payload is the coercion for a leaf, the item's spec for a list,
+#: ``(is_type_of, fields)`` for an object, and ``(enum class, names by member, coercion)`` for an enum.
 _Spec: TypeAlias = tuple[int, bool, Any]
 #: ``(response name, read mode, read key, kind, nullable, payload)``.
 _Field: TypeAlias = tuple[str, int, Any, int, bool, Any]
@@ -234,6 +236,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 results[name] = value if type(value) is bool else self._coerce(payload, value)
             elif kind == _INT and type(value) is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
                 results[name] = value
+            elif kind == _ENUM and type(value) is payload[0] and (named := payload[1].get(value)):
+                results[name] = named
             else:
                 results[name] = complete(kind, payload, value)
         return results
@@ -250,6 +254,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return self._coerce(payload, value)
         if kind == _LEAF:
             return self._coerce(payload, value)
+        if kind == _ENUM:
+            return self._coerce(payload[2], value)
         if kind == _OBJECT:
             is_type_of, entries = payload
             if is_type_of is not None and is_type_of(value, None) is not True:
@@ -363,6 +369,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return (_BOOLEAN, nullable, type_.coerce_output_value)
         if type_ is GraphQLInt:
             return (_INT, nullable, type_.coerce_output_value)
+        if isinstance(type_, GraphQLEnumType) and (names := _enum_names(type_)) is not None:
+            return (_ENUM, nullable, names)
         if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
             return (_LEAF, nullable, type_.coerce_output_value)
         if isinstance(type_, GraphQLObjectType):
@@ -380,3 +388,22 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             return (_OBJECT, nullable, (is_type_of, plan[0]))
         return None
+
+
+def _enum_names(type_: GraphQLEnumType) -> tuple[type[Enum], dict[Any, str], Any] | None:
+    """For a Strawberry enum: its Python class, each member's GraphQL name, and its own coercion.
+
+    Strawberry's coercion answers a member with the first GraphQL value whose ``value`` equals the
+    member's; the table holds the same answer per member, so a lookup replaces the walk over the values.
+    ``None`` for an enum that is not Strawberry's (its own coercion then runs as a leaf's).
+    """
+    wrapped = getattr(type_, "wrapped_cls", None)
+    if not isinstance(wrapped, type) or not issubclass(wrapped, Enum):
+        return None
+    names: dict[Any, str] = {}
+    for member in wrapped:
+        for name, value in type_.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    return wrapped, names, type_.coerce_output_value
