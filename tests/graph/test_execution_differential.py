@@ -75,6 +75,13 @@ class Tag:
     weight: int | None
 
 
+async def _later(root: Item, info: strawberry.Info, after: str | None = None) -> str:
+    """An async resolver of its own taking the parent as ``root``; fails for some, in a non-null place."""
+    if root.count % 4 == 2:
+        raise ValueError(f"not later at {root.id}")
+    return f"{info.path.key}:{after}:{root.id}"
+
+
 @strawberry.type
 class Item(Named):
     id: strawberry.ID
@@ -113,6 +120,15 @@ class Item(Named):
     @strawberry.field
     def related(self) -> list[Item]:
         return [item for item in ITEMS if item.id != self.id][:2]
+
+    @strawberry.field
+    def window(self, info: strawberry.Info, first: int | None = None, after: str | None = None) -> str | None:
+        """Arguments that all default to null (the executor may call it with them itself)."""
+        if self.count % 5 == 0:
+            raise ValueError(f"no window at {self.id}")
+        return f"{info.field_name}:{first}:{after}:{self.id}"
+
+    later: str = strawberry.field(resolver=_later)
 
 
 def _item(index: int, **changes: Any) -> Item:
@@ -463,6 +479,8 @@ TEST_DOCUMENTS = [
     "{ goodItems { id tag { label } tag { weight } tag { label @skip(if: true) } } }",
     "{ maybeItems { looseTags { label weight __typename } loseAlias: looseLabels } }",
     '{ goodItems { id echo echo2: echo(text: "y") } }',
+    '{ maybeItems { id window later w2: window(first: 2, after: "a") l2: later(after: null) } }',
+    "query ($a: String) { goodItems { id window(after: $a) later(after: $a) window later } }",
     "{ items { id } }",
     "{ maybeItems { id color } }",
     "{ maybeItems { id when ratio big } }",
@@ -614,6 +632,18 @@ class CountingExecutor(FastExecutionContext):
         return super().execute_field(parent_type, source, field_details_list, *args)
 
 
+class DirectRecorder(FastExecutionContext):
+    """Records the fields whose resolver the executor calls with their arguments itself."""
+
+    direct: ClassVar[list[str]] = []
+
+    def _direct(self, parent_type: Any, field_details_list: Any) -> Any:
+        found = super()._direct(parent_type, field_details_list)
+        if found is not None:
+            self.direct.append(f"{parent_type.name}.{field_details_list[0].node.name.value}")
+        return found
+
+
 class PassThrough(SchemaExtension):
     """An extension that wraps every resolver, as tracing does."""
 
@@ -629,6 +659,22 @@ async def test_plain_fields_skip_the_per_field_machinery() -> None:
     result = await schema.execute(document)
     assert result.errors is None
     assert CountingExecutor.executed == ["Query.goodItems"] + ["Item.broken"] * len(GOOD_ITEMS)
+
+
+async def test_null_default_arguments_skip_the_argument_handling() -> None:
+    """Only a field the document gives no arguments, whose defaults are all null, is called directly."""
+    document = "{ goodItems { id window later echo w2: window(first: 2) l2: later(after: null) } }"
+    schema = QuietSchema(query=Query, types=[Item], execution_context_class=DirectRecorder)
+    DirectRecorder.direct.clear()
+    result = await schema.execute(document)
+    assert DirectRecorder.direct == ["Item.window", "Item.later"] * len(GOOD_ITEMS)
+    assert [error.message for error in result.errors or ()] == ["not later at i2"]
+    DirectRecorder.direct.clear()
+    schema = QuietSchema(
+        query=Query, types=[Item], execution_context_class=DirectRecorder, extensions=[PassThrough]
+    )
+    await schema.execute(document)
+    assert DirectRecorder.direct == []  # a resolver-wrapping extension sees every call as it was
 
 
 async def test_a_resolver_wrapping_extension_sees_every_field() -> None:

@@ -26,6 +26,11 @@ which then raises, locates and propagates the error exactly as it always does. R
 have no side effects, so reading one twice is harmless. The fast path is off entirely while any schema
 extension wraps resolvers (a ``resolve`` hook, e.g. tracing), since those must see every field.
 
+Fields that do run one by one skip one more step when they can: a resolver of the schema's own whose
+arguments the document leaves out, and whose defaults are all ``null`` (a connection field written
+bare, a hundred of them in a tree), is called with those ``null``s directly, without graphql-core's
+coercion and Strawberry's conversion of the same defaults for every parent (``_direct``).
+
 One difference in timing, none in results for this schema: an object's plain fields are all read before
 its other fields' resolvers run, where graphql-core interleaves them in selection order. Only a resolver
 that changed its own parent object's attributes as a side effect could tell.
@@ -57,10 +62,12 @@ from graphql import (
     GraphQLString,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.execution.executor import default_field_resolver
+from graphql.execution.executor import default_field_resolver, to_nodes
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.arguments import convert_arguments
 
 __all__ = ["FastExecutionContext"]
 
@@ -90,6 +97,11 @@ _Spec: TypeAlias = tuple[int, bool, Any]
 _Field: TypeAlias = tuple[str, int, Any, int, bool, Any]
 #: One entry per response key, in order, and whether every one is plain.
 _Plan: TypeAlias = tuple[tuple[_Field, ...], bool]
+#: ``(Strawberry field, its resolver's keyword arguments but the source's and info's, whether the
+#: resolver takes ``self``, names it takes the source under, (name, class) of the info it takes)``.
+_Direct: TypeAlias = tuple[Any, dict[str, Any], bool, tuple[str, ...], tuple[str, Any] | None]
+#: How Strawberry's wrappers of a Python resolver are named (``GraphQLCoreConverter.from_resolver``).
+_STRAWBERRY_RESOLVERS: Final = ("from_resolver.<locals>._resolver", "from_resolver.<locals>._async_resolver")
 
 
 class _GiveUp(Exception):
@@ -113,6 +125,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
         # Keyed by the grouped field set's id; the set is kept alive with its plan so the id stays its own.
         self._plans: dict[int, tuple[GroupedFieldSet, GraphQLObjectType, _Plan | None]] = {}
+        # Keyed by a field node's id, kept alive the same way.
+        self._directs: dict[int, tuple[Any, GraphQLObjectType, _Direct | None]] = {}
 
     def build_response(self, data: dict[str, Any] | None) -> Any:
         """The answer, built once every field has run; the context then lets go of its own helpers.
@@ -151,6 +165,54 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if all_plain:
             return results
         return self._execute_rest(parent_type, source_value, path, grouped_field_set, entries, results)
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's ``execute_field``; a resolver written in Python whose arguments are all left
+        out of the document and default to ``null`` is called with them directly (see ``_direct``)."""
+        direct = self._direct(parent_type, field_details_list)
+        if direct is None:
+            return super().execute_field(parent_type, source, field_details_list, path, position_context)
+        strawberry_field, defaults, takes_self, source_names, takes_info = direct
+        field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
+        assert field_def is not None  # _direct found it
+        return_type = field_def.type
+        info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path)
+        try:
+            kwargs = dict(defaults)
+            for name in source_names:
+                kwargs[name] = source
+            if takes_info is not None:
+                info_name, info_class = takes_info
+                kwargs[info_name] = info_class(_raw_info=info, _field=strawberry_field)
+            result = strawberry_field.base_resolver(*((source,) if takes_self else ()), **kwargs)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        if self.is_awaitable(completed):
+
+            async def await_completed() -> Any:
+                try:
+                    return await completed
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, return_type, field_details_list, path)
+                    return None
+
+            return await_completed()
+        return completed
 
     def _execute_rest(
         self,
@@ -354,6 +416,65 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         kind, nullable, payload = spec
         return (response_name, mode, key, kind, nullable, payload)
+
+    def _direct(self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> _Direct | None:
+        """How to call a field's resolver without Strawberry's argument handling, or ``None``.
+
+        A connection field takes five arguments, and a tree's hundred of them, written without any,
+        each had every default coerced by graphql-core and then converted again by Strawberry, per
+        field per parent. When the document gives none of the field's arguments, graphql-core's
+        values are the field's defaults whatever the variables; when Strawberry converts all of them
+        to ``None``, the resolver's keyword arguments are the same for every parent, so they are
+        worked out once per request. Only for a resolver Strawberry would call as is: no field
+        extension (permissions are extensions), no exception handler, no ``resolve`` hook.
+        """
+        node = field_details_list[0].node
+        cached = self._directs.get(id(node))
+        if cached is not None and cached[1] is parent_type:
+            return cached[2]
+        direct = self._plan_direct(parent_type, node)
+        self._directs[id(node)] = (node, parent_type, direct)
+        return direct
+
+    def _plan_direct(self, parent_type: GraphQLObjectType, node: Any) -> _Direct | None:
+        """``_direct``'s answer for one field node on one type, worked out."""
+        if not self._fast or node.arguments:
+            return None
+        field_def = self.schema.get_field(parent_type, node.name.value)
+        if field_def is None or not field_def.args or field_def.resolve is None:
+            return None
+        # Strawberry's own wrapper, as it builds it; anything else in its place may do more.
+        if not getattr(field_def.resolve, "__qualname__", "").endswith(_STRAWBERRY_RESOLVERS):
+            return None
+        strawberry_field: Any = field_def.extensions.get(_STRAWBERRY_DEFINITION)
+        resolver = getattr(strawberry_field, "base_resolver", None)
+        strawberry_schema: Any = getattr(self.schema, "_strawberry_schema", None)
+        converter: Any = getattr(strawberry_schema, "schema_converter", None)
+        handlers = getattr(converter, "_exception_handler_specs", None)
+        if resolver is None or strawberry_field.extensions or handlers is None or handlers:
+            return None
+        try:
+            raw = get_argument_values(field_def, node, self.variable_values)
+            converted = convert_arguments(
+                raw, strawberry_field.arguments, converter.scalar_registry, strawberry_schema.config
+            )
+        except Exception:  # graphql-core raises it again, where it belongs
+            return None
+        if any(value is not None for value in converted.values()):
+            return None
+        source_names = tuple(
+            parameter.name
+            for parameter in (resolver.parent_parameter, resolver.root_parameter)
+            if parameter is not None
+        )
+        info_parameter = resolver.info_parameter
+        return (
+            strawberry_field,
+            converted,
+            resolver.self_parameter is not None,
+            source_names,
+            (info_parameter.name, strawberry_schema.config.info_class) if info_parameter else None,
+        )
 
     def _spec(self, type_: GraphQLOutputType, field_details_list: FieldDetailsList) -> _Spec | None:
         """How to complete a value of ``type_``, or ``None`` when the loop cannot complete it."""
