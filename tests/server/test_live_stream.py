@@ -179,3 +179,26 @@ async def test_at_shutdown_a_stream_completes(emulator: RunningEmulator, http: h
             await closing
     finally:
         await server.close()
+
+
+async def test_a_poll_reads_through_the_cache_and_files_what_it_read(
+    gateway_factory: GatewayFactory, http: httpx.AsyncClient
+) -> None:
+    gateway = await gateway_factory(live_interval=3600, cache_ttl=60, upstream_plan="on")
+    async with http.stream(
+        "POST", f"{gateway}/graphql/stream", json={"query": EVENTS}, headers=SSE | DEMO_AUTH
+    ) as response:
+        stream = events(response)
+        name, first = await next_event(stream)
+        assert name == "next"
+        # The same lists asked as a query (another document: no whole answer to reuse) cost no call: the
+        # poll filed every upstream answer it read.
+        asked = await http.post(
+            f"{gateway}/graphql",
+            json={"query": "{ events(first: 3) { nodes { id title } } }"},
+            headers=DEMO_AUTH | {"X-Upstream-Plan": "1"},
+        )
+    plan = asked.json()["extensions"]["upstream"]
+    assert plan["totalCalls"] == 0
+    assert plan["cacheHits"] >= 1
+    assert asked.json()["data"]["events"]["nodes"] == first["data"]["events"]["nodes"]

@@ -41,7 +41,7 @@ from ..upstream import deadline_scope
 from .browser_safety import caller_key
 from .errors import RequestRefused, error_body
 from .graphiql import ENDPOINT, GraphiQLPage
-from .keys import CLIENT_KEY, METRICS_KEY, REDIS_KEY
+from .keys import CACHE_KEY, CLIENT_KEY, METRICS_KEY, REDIS_KEY
 from .live_socket import LiveConnection, LiveSocketHandler, TextSocketAdapter
 from .negotiation import APPLICATION_JSON
 from .request_id import ensure_request_id
@@ -189,6 +189,7 @@ def install_live(
             app[CLIENT_KEY],
             settings,
             on_call=metrics.observe_upstream_call if metrics is not None else None,
+            cache=app.get(CACHE_KEY),
         )
         app[LIVE_KEY] = LiveQueries(
             runner,
