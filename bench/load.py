@@ -28,6 +28,7 @@ import os
 import random
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +100,37 @@ def request_for(kind: str, rng: random.Random, categories: list[str], events: li
     return {"query": FILTERED, "variables": {"category": rng.choice(categories)}}
 
 
+#: Hears one exchange of a client loop: (kind, seconds, status, body), or (kind, seconds, None, exception).
+Record = Callable[[str, float, int | None, Any], None]
+
+
+async def drive(
+    http: aiohttp.ClientSession,
+    url: str,
+    mix: dict[str, int],
+    ids: tuple[list[str], list[str]],
+    stop_at: float,
+    seed: int,
+    record: Record,
+) -> None:
+    """One client: requests drawn from ``mix`` one after another until ``stop_at``, each exchange handed to
+    ``record`` (this script and ``soak.py`` keep different tallies of the same loop)."""
+    rng = random.Random(seed)
+    kinds, weights = list(mix), list(mix.values())
+    while time.perf_counter() < stop_at:
+        kind = rng.choices(kinds, weights)[0]
+        payload = request_for(kind, rng, *ids)
+        started = time.perf_counter()
+        try:
+            async with http.post(url, json=payload) as response:
+                body = await response.json(content_type=None)
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            record(kind, time.perf_counter() - started, None, exc)
+            continue
+        record(kind, time.perf_counter() - started, status, body)
+
+
 async def client(
     http: aiohttp.ClientSession,
     url: str,
@@ -108,26 +140,19 @@ async def client(
     tally: Tally,
     seed: int,
 ) -> None:
-    rng = random.Random(seed)
-    kinds, weights = list(mix), list(mix.values())
-    while time.perf_counter() < stop_at:
-        kind = rng.choices(kinds, weights)[0]
-        payload = request_for(kind, rng, *ids)
-        started = time.perf_counter()
+    def record(kind: str, seconds: float, status: int | None, body: Any) -> None:
         tally.sent += 1
-        try:
-            async with http.post(url, json=payload) as response:
-                body = await response.json(content_type=None)
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            tally.errors[f"{kind}: {type(exc).__name__}"] += 1
-            continue
-        tally.latencies[kind].append(time.perf_counter() - started)
+        if status is None:
+            tally.errors[f"{kind}: {type(body).__name__}"] += 1
+            return
+        tally.latencies[kind].append(seconds)
         if status != 200:
             tally.errors[f"{kind}: HTTP {status}"] += 1
         elif body.get("errors"):
             codes = sorted({str(error.get("extensions", {}).get("code")) for error in body["errors"]})
             tally.errors[f"{kind}: {', '.join(codes)}"] += 1
+
+    await drive(http, url, mix, ids, stop_at, seed, record)
 
 
 async def sample_memory(

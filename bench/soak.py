@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import collections
 import contextlib
-import random
 import re
 import statistics
 import time
@@ -44,10 +43,10 @@ from load import (
     DEFAULT_MIX,
     cpu_seconds,
     discover,
+    drive,
     mib,
     parse_mix,
     percentile,
-    request_for,
     rss_kib,
     sample_memory,
 )
@@ -102,22 +101,14 @@ async def client(
     answers: Answers,
     seed: int,
 ) -> None:
-    rng = random.Random(seed)
-    kinds, weights = list(mix), list(mix.values())
-    while time.perf_counter() < stop_at:
-        kind = rng.choices(kinds, weights)[0]
-        payload = request_for(kind, rng, *ids)
-        started = time.perf_counter()
-        try:
-            async with http.post(url, json=payload) as response:
-                body = await response.json(content_type=None)
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            failure = [{"extensions": {"code": type(exc).__name__}}]
-            answers.add(kind, "errors-only", failure, time.perf_counter() - started)
-            continue
+    def record(kind: str, seconds: float, status: int | None, body: Any) -> None:
+        if status is None:
+            answers.add(kind, "errors-only", [{"extensions": {"code": type(body).__name__}}], seconds)
+            return
         verdict, errors = classify(status, body)
-        answers.add(kind, verdict, errors, time.perf_counter() - started)
+        answers.add(kind, verdict, errors, seconds)
+
+    await drive(http, url, mix, ids, stop_at, seed, record)
 
 
 def share(part: int, whole: int) -> str:
