@@ -202,3 +202,18 @@ async def test_a_poll_reads_through_the_cache_and_files_what_it_read(
     assert plan["totalCalls"] == 0
     assert plan["cacheHits"] >= 1
     assert asked.json()["data"]["events"]["nodes"] == first["data"]["events"]["nodes"]
+
+
+async def test_a_polls_upstream_calls_are_counted_once(
+    gateway_factory: GatewayFactory, http: httpx.AsyncClient, emulator_admin: EmulatorAdmin
+) -> None:
+    gateway = await gateway_factory(live_interval=3600, cache_ttl=0)
+    await emulator_admin.reset()
+    async with http.stream(
+        "POST", f"{gateway}/graphql/stream", json={"query": EVENTS}, headers=SSE | DEMO_AUTH
+    ) as response:
+        name, _ = await next_event(events(response))
+        assert name == "next"
+    sent = (await emulator_admin.stats())["total"]
+    assert sent > 0
+    assert await metric(http, gateway, "events_gateway_upstream_calls_total") == sent

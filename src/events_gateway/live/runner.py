@@ -10,15 +10,13 @@ same key that follow are served what the poll just read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import strawberry
 from graphql import ExecutionResult
 
 from ..cache import Cache
 from ..graph import LiveRequest, make_context
 from ..settings import Settings
-from ..upstream import UpstreamCall, UpstreamClient, deadline_scope
+from ..upstream import UpstreamClient, deadline_scope
 
 __all__ = ["QueryRunner"]
 
@@ -26,8 +24,8 @@ __all__ = ["QueryRunner"]
 class QueryRunner:
     """Executes :class:`LiveRequest` s against ``schema`` through ``client``.
 
-    ``on_call`` hears of every upstream exchange a poll made (the server counts them in its metrics, as
-    it counts a request's); ``cache``, when given, is read through and refilled by every poll.
+    ``cache``, when given, is read through and refilled by every poll. A poll's upstream calls reach the
+    metrics as any request's do, through the client's call listeners.
     """
 
     def __init__(
@@ -36,14 +34,12 @@ class QueryRunner:
         client: UpstreamClient,
         settings: Settings,
         *,
-        on_call: Callable[[UpstreamCall], None] | None = None,
         cache: Cache | None = None,
     ) -> None:
         self._schema = schema
         self._cache = cache
         self._client = client
         self._settings = settings
-        self._on_call = on_call
 
     async def run(self, request: LiveRequest, api_key: str | None, request_id: str) -> ExecutionResult:
         """The query's complete result now (errors included; it never raises for a failed field)."""
@@ -62,7 +58,4 @@ class QueryRunner:
                 context_value=context,
                 operation_name=request.operation_name,
             )
-        if self._on_call is not None:
-            for call in context.calls:
-                self._on_call(call)
         return ExecutionResult(data=result.data, errors=result.errors)

@@ -188,7 +188,6 @@ def install_live(
             schema,
             app[CLIENT_KEY],
             settings,
-            on_call=metrics.observe_upstream_call if metrics is not None else None,
             cache=app.get(CACHE_KEY),
         )
         app[LIVE_KEY] = LiveQueries(
