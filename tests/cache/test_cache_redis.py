@@ -320,6 +320,28 @@ async def test_a_write_made_while_redis_is_down_reaches_others_when_it_is_back(
     await eventually(b_sees_the_write, "b sees the write a made while Redis was down")
 
 
+async def test_a_write_waits_out_a_redis_that_answers_late_rather_than_leave_others_serving_the_old(
+    redis_server: RedisServer, open_cache: OpenCache, upstream: Upstream
+) -> None:
+    """Redis frozen for a little longer than one command's timeout (a busy machine, a slow fork): the
+    write's invalidation is sent again and lands, so the writer keeps using Redis and no bump waits."""
+    a, b = await open_cache(), await open_cache()
+    await status(a, "key-a", upstream)
+    redis_server.pause()
+    asyncio.get_running_loop().call_later(a.config.redis_timeout * 1.5, redis_server.resume)
+    try:
+        await a.invalidate(a.key_hash("key-a"), DEPS)
+    finally:
+        redis_server.resume()
+
+    assert a.usable  # nothing was left waiting for Redis
+
+    async def b_sees_the_write() -> bool:
+        return await status(b, "key-a", upstream) is CacheStatus.MISS
+
+    await eventually(b_sees_the_write, "b hears of the write")
+
+
 async def test_a_cancelled_command_leaves_the_connection_clean(redis_server: RedisServer) -> None:
     """One connection, a command cancelled while Redis holds it; the next command on that connection
     must get its own reply (CVE-2023-28858/28859 gave it the cancelled command's)."""

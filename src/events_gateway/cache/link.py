@@ -3,7 +3,8 @@
 Redis down, slow or flushed must never fail a request, so each command:
 
 - is refused at once while the circuit is open (a run of errors opened it; one probe closes it again);
-- times out after ``timeout`` seconds per read (and ``connect_timeout`` to connect), with no retries;
+- times out after ``timeout`` seconds per read (and ``connect_timeout`` to connect), not retried (but a
+  write's invalidation, sent a few times: see ``run``);
 - answers the caller's default on any error, with a log line and a metric, instead of raising.
 
 Cancellation: the command runs in a task of its own that the caller awaits through ``asyncio.shield``.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
@@ -44,10 +45,15 @@ __all__ = ["RedisLink", "cancel_all"]
 logger = logging.getLogger("events_gateway.cache")
 
 T = TypeVar("T")
+#: What ``_attempt`` answers for a command Redis refused (a ``ResponseError``).
+_REFUSED = object()
 #: Connections one process opens to Redis at most; a command waits ``timeout`` for a free one.
 MAX_CONNECTIONS = 64
 #: Seconds ``aclose`` lets commands in flight finish before cancelling them.
 CLOSE_GRACE = 1.0
+#: Times a forced command is sent while Redis does not answer it: a write's invalidation outweighs the
+#: wait, and one reply late on a busy machine must not leave other replicas serving what it changed.
+FORCED_ATTEMPTS = 3
 
 
 async def cancel_all(tasks: set[asyncio.Task[Any]], *, poll: float = 0.1) -> None:
@@ -123,15 +129,20 @@ class RedisLink:
         """``await command(client)``, or ``default`` when the circuit is open or Redis fails in any way.
 
         ``operation`` names the command in logs and metrics (``get``, ``set``, ``bump``, …). ``force``
-        sends it even while the circuit is open (still within the timeouts): for the rare command that
-        matters more than the load it adds, a write's invalidation.
+        sends it even while the circuit is open, and again while Redis does not answer it (each attempt
+        within the timeouts, at most ``FORCED_ATTEMPTS``): for the rare command that matters more than
+        the load and the wait it adds, a write's invalidation. A command Redis refused is not sent again.
         """
         if not self.breaker.admit() and not force:
             return default
-        task = asyncio.ensure_future(self._attempt(operation, command, default))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return await asyncio.shield(task)
+        for _ in range(FORCED_ATTEMPTS if force else 1):
+            task = asyncio.ensure_future(self._attempt(operation, command))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            answered, result = await asyncio.shield(task)
+            if answered:
+                return default if result is _REFUSED else cast(T, result)
+        return default
 
     def script(self, source: str) -> AsyncScript:
         """A Lua script, run by its SHA and loaded again when Redis has lost it (restart, flush)."""
@@ -174,7 +185,8 @@ class RedisLink:
             await cancel_all(late)
         await self.client.aclose()
 
-    async def _attempt(self, operation: str, command: Callable[[Redis], Awaitable[T]], default: T) -> T:
+    async def _attempt(self, operation: str, command: Callable[[Redis], Awaitable[Any]]) -> tuple[bool, Any]:
+        """Whether Redis answered, and what (``_REFUSED`` when it refused the command)."""
         try:
             async with asyncio.timeout(self._deadline):
                 result = await command(self.client)
@@ -184,11 +196,11 @@ class RedisLink:
         except ResponseError as exc:  # Redis answered, but refused the command: not an outage
             self.breaker.success()
             self.failed(operation, exc)
-            return default
+            return True, _REFUSED
         except Exception as exc:  # connection errors, timeouts, and anything unforeseen: never raise
             self.breaker.failure()
             self.failed(operation, exc)
-            return default
+            return False, None
         self.breaker.success()
         self._failing = False
-        return result
+        return True, result
