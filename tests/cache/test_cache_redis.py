@@ -342,6 +342,29 @@ async def test_a_write_waits_out_a_redis_that_answers_late_rather_than_leave_oth
     await eventually(b_sees_the_write, "b hears of the write")
 
 
+async def test_a_subscription_restored_by_the_client_library_still_counts_as_a_gap(
+    redis_server: RedisServer, open_cache: OpenCache, upstream: Upstream
+) -> None:
+    """The subscriber's connection drops while Redis stays up (a proxy, a network blip) and redis-py
+    subscribes again by itself: whatever was announced meanwhile was never heard, so the counters are
+    read from Redis again rather than trusted."""
+    b = await open_cache()
+    await status(b, "key-a", upstream)
+    assert await status(b, "key-a", upstream) is CacheStatus.HIT
+    names = Generations(b.config.namespace)
+    client = redis_server.client()
+    for scope in DEPS:  # a bump b cannot hear: made in Redis, announced to nobody
+        client.incr(names.counter(b.key_hash("key-a").digest, scope))
+    assert await status(b, "key-a", upstream) is CacheStatus.HIT  # b trusts what it heard so far
+
+    client.client_kill_filter(_type="pubsub")
+
+    async def b_sees_the_bump() -> bool:
+        return await status(b, "key-a", upstream) is CacheStatus.MISS
+
+    await eventually(b_sees_the_bump, "b reads its counters again after the drop")
+
+
 async def test_a_cancelled_command_leaves_the_connection_clean(redis_server: RedisServer) -> None:
     """One connection, a command cancelled while Redis holds it; the next command on that connection
     must get its own reply (CVE-2023-28858/28859 gave it the cancelled command's)."""

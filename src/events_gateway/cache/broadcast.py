@@ -4,7 +4,8 @@ Bumps are published by the very Lua script that makes them (generations.py), so 
 A subscriber can still miss messages while its connection is down; so ``subscribed`` is true only from
 the subscription's confirmation until the first sign of trouble (an error, or no answer to a ping for
 ``silence`` seconds), and the gap is reported at once (``on_gap``), so the cache reads every generation
-counter from Redis again, and trusts nothing it learned before, once it is subscribed again.
+counter from Redis again, and trusts nothing it learned before, once it is subscribed again. A second
+confirmation is a gap too: redis-py reconnects a dropped subscriber by itself when Redis answers at once.
 
 The loop also runs the cache's upkeep (``on_tick``) a few times a second: probing a Redis whose circuit
 is open, sending bumps Redis missed, fetching the shared secret.
@@ -125,6 +126,10 @@ class Broadcast:
                 heard = now
                 kind = message["type"]
                 if kind == "subscribe":
+                    if self.subscribed:
+                        # redis-py reconnected and subscribed again by itself: what was announced
+                        # while the connection was down went unheard.
+                        self._on_gap()
                     self._subscribed.set()
                     logger.info("%s: subscribed", self._name)
                 elif kind == "message" and self.subscribed:
