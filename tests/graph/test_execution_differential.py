@@ -295,6 +295,9 @@ class TreeSession:
 
     page_size_memo = PageSizeMemo()
 
+    def project(self, keys: Any) -> None:
+        """Whole resources all the same (projection: tests/server/test_projection.py)."""
+
     def resources_url_length(self, **_: Any) -> int:
         return 100
 
@@ -375,6 +378,9 @@ class CatalogTree:
             *(event for events in PLAN_EVENTS.values() for event in events),
             *(item for items in PLAN_PROPERTIES.values() for item in items),
         ]
+
+    def project(self, keys: Any) -> None:
+        """Whole resources all the same (projection: tests/server/test_projection.py)."""
 
     def resources_url_length(self, **_: Any) -> int:
         return 100

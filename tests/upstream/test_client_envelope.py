@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from events_gateway.graph.projection import GATEWAY_KEYS
 from events_gateway.upstream import (
     NotFound,
     UpstreamCall,
@@ -38,12 +39,18 @@ class Scripted:
         return web.json_response(self.bodies[request.path])
 
 
-@pytest.fixture
-async def scripted(odd_upstream: OddUpstream) -> AsyncIterator[tuple[Scripted, UpstreamSession, str]]:
+@pytest.fixture(params=[None, GATEWAY_KEYS], ids=["whole", "projected"])
+async def scripted(
+    odd_upstream: OddUpstream, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[Scripted, UpstreamSession, str]]:
+    """Each variant is read whole, and projected to the keys the gateway itself reads (as for a query
+    of ids and titles), which must not change how it is read."""
     server = Scripted()
     base = await odd_upstream(server.handle)
     client = UpstreamClient(UpstreamSettings(base))
-    yield server, client.session("key"), base
+    session = client.session("key")
+    session.project(request.param)
+    yield server, session, base
     await client.aclose()
 
 
@@ -105,10 +112,32 @@ async def test_resources_are_normalised(scripted: tuple[Scripted, UpstreamSessio
 
     assert first["id"] == EVENT
     assert first["parent"] == CATEGORY
-    assert first["extra"] == {"k": 1}  # other keys kept as sent
+    # other keys kept as sent; a projected page keeps only those named
+    assert first.get("extra") == ({"k": 1} if session.page_decoder is None else None)
     assert first["title"] == "Viewed"
     assert second["parent"] is None
     assert third["parent"] == CATEGORY
+
+
+@pytest.mark.parametrize("body", [{"results": [1, 2]}, {"results": "x"}, [1, 2], "text"])
+async def test_a_page_that_is_not_a_page_of_objects_is_unreadable(
+    scripted: tuple[Scripted, UpstreamSession, str], body: Any
+) -> None:
+    server, session, _ = scripted
+    server.bodies["/api/v1/event/events/"] = body
+    with pytest.raises(UpstreamUnavailable):
+        await session.list_events()
+
+
+async def test_a_bare_list_of_objects_is_one_last_page(
+    scripted: tuple[Scripted, UpstreamSession, str],
+) -> None:
+    server, session, _ = scripted
+    server.bodies["/api/v1/event/events/"] = [{"id": EVENT, "title": "a"}]
+    page = await session.list_events()
+    assert [resource["title"] for resource in page.results] == ["a"]
+    assert page.next_url is None
+    assert page.total_pages == 1
 
 
 async def test_a_single_object_is_normalised(scripted: tuple[Scripted, UpstreamSession, str]) -> None:

@@ -40,7 +40,7 @@ from strawberry.types.enum import StrawberryEnumDefinition
 
 from ..upstream import Resource as UpstreamResource
 
-__all__ = ["EAGER_FIELDS", "FromResource", "Renames", "read_on_demand"]
+__all__ = ["EAGER_FIELDS", "FromResource", "Renames", "read_on_demand", "upstream_keys_of"]
 
 #: Field name → the upstream key it reads, or several keys, the first present winning (an older name).
 Renames = Mapping[str, str | tuple[str, ...]]
@@ -250,9 +250,13 @@ def read_on_demand(*types: type[FromResource], renames: Renames) -> None:
             name = field.python_name
             if field.base_resolver is not None or name in EAGER_FIELDS:
                 continue
-            key = renames.get(name, name)
-            keys = key if isinstance(key, tuple) else (key,)
-            setattr(cls, name, _reader(name, keys, field.type))
+            setattr(cls, name, _reader(name, upstream_keys_of(name, renames), field.type))
+
+
+def upstream_keys_of(name: str, renames: Renames) -> tuple[str, ...]:
+    """The upstream keys a scalar field named ``name`` reads (see ``read_on_demand``)."""
+    key = renames.get(name, name)
+    return key if isinstance(key, tuple) else (key,)
 
 
 class FromResource:

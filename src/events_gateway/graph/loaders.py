@@ -93,6 +93,11 @@ class Loaders:
             loop=loop,
         )
 
+    def project(self, keys: frozenset[str] | None) -> None:
+        """Decode list pages with only ``keys`` of their resources (``None``: all; ``projection``)."""
+        if self._session is not None:
+            self._session.project(keys)
+
     def release(self) -> None:
         """Drop everything this request loaded; it has answered and will read nothing more.
 

@@ -17,6 +17,7 @@ from .limits import limit_extensions
 from .live import LiveExecutionContext, live_subscription
 from .masking import ErrorMasking
 from .mutations import Mutation
+from .projection import ProjectPages
 from .queries import Query
 from .types import Event, EventCategory, EventProperty
 
@@ -55,6 +56,7 @@ def build_schema(
     all_extensions: list[Any] = [
         ErrorMasking,
         ReleaseLoaders,
+        ProjectPages,
         *limit_extensions(settings),
         *extensions,
         *caches,

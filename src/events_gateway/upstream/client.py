@@ -62,8 +62,10 @@ from .counts import ListCounts
 from .dependencies import read_deps
 from .errors import Unauthenticated, UpstreamError, UpstreamMisuse, UpstreamUnavailable
 from .filters import Filter, Sort
+from .projection import PageDecoder, page_decoder
 from .resilience import (
     DECODED_BODY,
+    DECODER,
     BreakerPolicy,
     CircuitBreaker,
     ResilientTransport,
@@ -72,6 +74,8 @@ from .resilience import (
 )
 
 logger = logging.getLogger("events_gateway.upstream")
+#: The route of the integrations list, whose pages hold integrations, not catalog resources.
+_INTEGRATIONS = "GET /integration/integrations"
 
 #: One resource object as the upstream returns it, normalised: ``id`` and ``parent`` (``parent`` or the
 #: list shape's ``parent_id``) are hyphenated lower-case UUID strings or ``None``; other keys as sent.
@@ -340,6 +344,7 @@ class UpstreamSession:
         "_write_headers",
         "key_hash",
         "oldest_answer",
+        "page_decoder",
         "read_through",
         "stale",
     )
@@ -372,6 +377,14 @@ class UpstreamSession:
         self.oldest_answer = 0.0
         #: Whether the cache served this session an answer past its TTL.
         self.stale = False
+        #: Decodes list pages (``project``); ``None``: whole.
+        self.page_decoder: PageDecoder | None = None
+
+    def project(self, keys: Iterable[str] | None) -> None:
+        """Keep only ``keys`` of the resources of every list page read from now on (``None``: all of
+        them). For a reader that knows which keys it will read: the others are never built
+        (``projection.py``); a single object, a write's answer, and the cache's bytes stay whole."""
+        self.page_decoder = None if keys is None else page_decoder(keys)
 
     def __repr__(self) -> str:
         return f"UpstreamSession(base_url={self._client._base!r}, api_key=<redacted>)"
@@ -477,8 +490,9 @@ class UpstreamSession:
 
     # integrations
     async def list_integrations(self, *, page: int = 1) -> Page:
-        route = "GET /integration/integrations"
-        return await self._list("/integration/integrations", route, {}, page, None, partial(read_deps, route))
+        route = _INTEGRATIONS
+        deps = partial(read_deps, route)
+        return await self._list("/integration/integrations", route, {}, page, None, deps, project=False)
 
     async def get_integration(self, integration_id: str) -> Resource:
         path = f"/integration/integrations/{path_id(integration_id)}"
@@ -499,8 +513,10 @@ class UpstreamSession:
         if origin_of(url) != client._origin:
             raise UpstreamUnavailable(MSG_FOREIGN_LINK, route=route)
         page = _page_of(url)
-        response = await self._send("GET", url, route, None, batch_size, partial(_link_deps, route, url))
-        return self._read_page(response, route, page)
+        deps = partial(_link_deps, route, url)
+        project = not route.startswith(_INTEGRATIONS)
+        response = await self._send("GET", url, route, None, batch_size, deps, project=project)
+        return self._read_page(response, route, page, project=project)
 
     # the cache
 
@@ -520,25 +536,38 @@ class UpstreamSession:
         body: Mapping[str, Any] | None,
         batch_size: int | None = None,
         deps: _Deps | None = None,
+        *,
+        project: bool = False,
     ) -> httpx.Response:
         if self._key_problem:
             raise Unauthenticated(self._key_problem, route=route)
         if method != "GET":
             return await self._exchange(method, url, route, body, batch_size)
+        decode = self.page_decoder if project else None
         cache, key_hash = self._cache, self.key_hash
         if cache is not None and key_hash is not None and deps is not None:
-            return await self._cached(cache, key_hash, url, route, batch_size, deps)
-        return await self._shared(url, route, batch_size)
+            return await self._cached(cache, key_hash, url, route, batch_size, deps, decode)
+        return await self._shared(url, route, batch_size, decode)
 
     async def _cached(
-        self, cache: Cache, key_hash: KeyHash, url: httpx.URL, route: str, batch_size: int | None, deps: _Deps
+        self,
+        cache: Cache,
+        key_hash: KeyHash,
+        url: httpx.URL,
+        route: str,
+        batch_size: int | None,
+        deps: _Deps,
+        decode: PageDecoder | None,
     ) -> httpx.Response:
-        """A GET through the cache: a successful answer is filed; any other goes to the caller unfiled."""
+        """A GET through the cache: a successful answer is filed; any other goes to the caller unfiled.
+        The body this request fetched itself is handed on decoded, as the transport decoded it."""
+        fetched: list[httpx.Response] = []
 
         async def fetch() -> bytes:
-            response = await self._shared(url, route, batch_size)
+            response = await self._shared(url, route, batch_size, decode)
             if response.status_code != 200:
                 raise _Unfiled(response)
+            fetched.append(response)
             return response.content
 
         started = time.perf_counter()
@@ -555,16 +584,23 @@ class UpstreamSession:
             self._notify(
                 UpstreamCall("GET", route, 200, started, ended, batch_size, str(result.status), result.age)
             )
-        return httpx.Response(200, content=result.value)
+        answer = httpx.Response(200, content=result.value)
+        if result.status is CacheStatus.MISS and fetched:  # this request's own fetch, not a shared one
+            decoded = fetched[0].extensions.pop(DECODED_BODY, _UNDECODED)
+            if decoded is not _UNDECODED:
+                answer.extensions[DECODED_BODY] = decoded
+        return answer
 
-    async def _shared(self, url: httpx.URL, route: str, batch_size: int | None) -> httpx.Response:
+    async def _shared(
+        self, url: httpx.URL, route: str, batch_size: int | None, decode: PageDecoder | None = None
+    ) -> httpx.Response:
         """A GET, shared with any identical one of this session still on its way."""
         key = str(url)
         shared = self._in_flight.get(key)
         if shared is None or shared.task.done() or shared.task.cancelling():
             # A task of its own, so that one waiter's cancellation does not cancel the others' call; it
             # copies this context, and with it the request's deadline.
-            task = asyncio.create_task(self._exchange("GET", url, route, None, batch_size))
+            task = asyncio.create_task(self._exchange("GET", url, route, None, batch_size, decode))
             shared = self._in_flight[key] = _InFlight(task)
             task.add_done_callback(partial(self._landed, key))
         return await shared.wait()
@@ -582,14 +618,16 @@ class UpstreamSession:
         route: str,
         body: Mapping[str, Any] | None,
         batch_size: int | None,
+        decode: PageDecoder | None = None,
     ) -> httpx.Response:
         headers = self._headers if body is None else self._write_headers
         content = None if body is None else orjson.dumps(body)
+        extensions = {} if decode is None else {DECODER: decode}
         status: int | None = None
         started = time.perf_counter()
         try:
             with map_httpx_exceptions(route):
-                request = httpx.Request(method, url, headers=headers, content=content)
+                request = httpx.Request(method, url, headers=headers, content=content, extensions=extensions)
                 response = await self._client._http.send(request)
             status = response.status_code
             if status in _REFUSED_KEY:
@@ -624,15 +662,19 @@ class UpstreamSession:
         page: int,
         batch_size: int | None = None,
         deps: _Deps | None = None,
+        *,
+        project: bool = True,
     ) -> Page:
+        """One page of a list; ``project``: its resources keep only the keys ``project`` named (a list
+        of catalog resources, not of integrations)."""
         url = self._client._urls.url(path, {**params, "page": page})
-        response = await self._send("GET", url, route, None, batch_size, deps)
-        return self._read_page(response, route, page)
+        response = await self._send("GET", url, route, None, batch_size, deps, project=project)
+        return self._read_page(response, route, page, project=project)
 
-    def _read_page(self, response: httpx.Response, route: str, page: int) -> Page:
+    def _read_page(self, response: httpx.Response, route: str, page: int, *, project: bool) -> Page:
         if response.status_code == 404 and page > 1:  # asked past the last page: the list has ended
             return Page(results=[], count=0, page=page, total_pages=None, next_url=None)
-        body = _expect_json(response, route)
+        body = _expect_json(response, route, self.page_decoder if project else None)
         try:
             results, count, number, total_pages, next_url = parse_page(body, requested_page=page)
         except EnvelopeError as exc:
@@ -691,7 +733,7 @@ def _read_resource(response: httpx.Response, route: str) -> Resource:
         raise UpstreamUnavailable(MSG_UNREADABLE, route=route, status=response.status_code) from exc
 
 
-def _expect_json(response: httpx.Response, route: str) -> Any:
+def _expect_json(response: httpx.Response, route: str, decode: PageDecoder | None = None) -> Any:
     """The decoded body of a 2xx answer; any other status raises its mapped error.
 
     The resilient transport hands up the body it already decoded; the first reader takes it (a shared
@@ -703,7 +745,7 @@ def _expect_json(response: httpx.Response, route: str) -> Any:
     if decoded is not _UNDECODED:
         return decoded
     try:
-        return orjson.loads(response.content)
+        return orjson.loads(response.content) if decode is None else decode(response.content)
     except orjson.JSONDecodeError as exc:
         raise UpstreamUnavailable(MSG_UNREADABLE, route=route, status=response.status_code) from exc
 

@@ -55,6 +55,7 @@ from ._deadline import Deadline, DeadlineExceeded, current_deadline, deadline_sc
 
 __all__ = [
     "DECODED_BODY",
+    "DECODER",
     "DEFAULT_BACKOFF_BASE",
     "DEFAULT_BACKOFF_MAX",
     "DEFAULT_COOLDOWN",
@@ -110,6 +111,9 @@ MSG_CIRCUIT_OPEN = "The upstream is failing; calls to it are paused for a moment
 
 #: The ``Response.extensions`` key under which a decoded body is handed up, so it is decoded only once.
 DECODED_BODY = "events_gateway.decoded_body"
+#: ``request.extensions`` key of a request's own decoder, used in place of the transport's (a list page
+#: projected to the keys its reader needs: ``projection.py``).
+DECODER = "events_gateway.decoder"
 #: The reason a retry gives (logs, ``RetryListener``) for a body that did not decode.
 REASON_UNREADABLE = "unreadable body"
 
@@ -217,6 +221,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
     With ``decode``, a 2xx answer to an idempotent request is read and decoded inside the attempt: a body
     that does not decode is a failed attempt (retried, and counted against the circuit), and a decoded
     one is handed up in ``response.extensions[DECODED_BODY]`` so the caller need not decode it again.
+    A request may bring its own decoder in ``request.extensions[DECODER]``.
     ``sleep``, ``random`` and ``wall_clock`` are injectable so tests run without waiting or chance;
     the breaker and :func:`deadline_scope` take their own ``clock``.
     """
@@ -250,7 +255,9 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         origin = origin_of(request.url)
         idempotent = request.method.upper() in policy.retry_methods
         attempts = policy.max_attempts if idempotent else 1
-        decode = self._decode if idempotent and request.method.upper() != "HEAD" else None
+        decode = None
+        if idempotent and request.method.upper() != "HEAD":
+            decode = request.extensions.get(DECODER, self._decode)
         deadline = current_deadline()
         last_error: BaseException | None = None
         attempt = 0
