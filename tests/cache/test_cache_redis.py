@@ -70,6 +70,15 @@ async def status(cache: Cache, api_key: str, upstream: Upstream, request: str = 
     return result.status
 
 
+async def until_missed(cache: Cache, upstream: Upstream, what: str) -> None:
+    """Wait until ``cache`` answers key-a's request as a miss: it has heard of a write."""
+
+    async def missed() -> bool:
+        return await status(cache, "key-a", upstream) is CacheStatus.MISS
+
+    await eventually(missed, what)
+
+
 async def test_an_answer_fetched_through_one_process_is_a_hit_through_another(
     open_cache: OpenCache, upstream: Upstream
 ) -> None:
@@ -110,10 +119,7 @@ async def test_an_invalidation_reaches_every_other_process(open_cache: OpenCache
 
     await a.invalidate(a.key_hash("key-a"), TREE.created("event", "e9", parent_id="c1"))
 
-    async def b_sees_the_write() -> bool:
-        return await status(b, "key-a", upstream) is CacheStatus.MISS
-
-    await eventually(b_sees_the_write, "b's memory entry invalidated by a's write")
+    await until_missed(b, upstream, "b's memory entry invalidated by a's write")
     assert isinstance(b.observer, CacheCounts)
     assert b.observer.events["redis", "invalidation"] >= 1
 
@@ -314,10 +320,7 @@ async def test_a_write_made_while_redis_is_down_reaches_others_when_it_is_back(
         redis_server.resume()
     await eventually(lambda: _usable(a), "a sent its pending bump and uses Redis again")
 
-    async def b_sees_the_write() -> bool:
-        return await status(b, "key-a", upstream) is CacheStatus.MISS
-
-    await eventually(b_sees_the_write, "b sees the write a made while Redis was down")
+    await until_missed(b, upstream, "b sees the write a made while Redis was down")
 
 
 async def test_a_write_waits_out_a_redis_that_answers_late_rather_than_leave_others_serving_the_old(
@@ -336,10 +339,7 @@ async def test_a_write_waits_out_a_redis_that_answers_late_rather_than_leave_oth
 
     assert a.usable  # nothing was left waiting for Redis
 
-    async def b_sees_the_write() -> bool:
-        return await status(b, "key-a", upstream) is CacheStatus.MISS
-
-    await eventually(b_sees_the_write, "b hears of the write")
+    await until_missed(b, upstream, "b hears of the write")
 
 
 async def test_a_subscription_restored_by_the_client_library_still_counts_as_a_gap(
@@ -359,10 +359,7 @@ async def test_a_subscription_restored_by_the_client_library_still_counts_as_a_g
 
     client.client_kill_filter(_type="pubsub")
 
-    async def b_sees_the_bump() -> bool:
-        return await status(b, "key-a", upstream) is CacheStatus.MISS
-
-    await eventually(b_sees_the_bump, "b reads its counters again after the drop")
+    await until_missed(b, upstream, "b reads its counters again after the drop")
 
 
 async def test_a_cancelled_command_leaves_the_connection_clean(redis_server: RedisServer) -> None:
@@ -495,10 +492,7 @@ async def test_a_second_python_process_shares_entries_and_invalidations(
         assert await status(cache, "key-a", upstream) is CacheStatus.HIT
         await ask(op="invalidate", key="key-a", scopes=list(TREE.created("event", "e9", parent_id="c1")))
 
-        async def write_seen_here() -> bool:
-            return await status(cache, "key-a", upstream) is CacheStatus.MISS
-
-        await eventually(write_seen_here, "the peer's write invalidates this process's entry")
+        await until_missed(cache, upstream, "the peer's write invalidates this process's entry")
     finally:
         stdin.close()
         async with asyncio.timeout(WAIT):
