@@ -59,7 +59,13 @@ function submitForm(gateway, enctype, name, value) {
   return new Promise((resolve) => {
     const frame = document.createElement("iframe");
     frame.name = "sink-" + Math.random().toString(36).slice(2);
-    frame.onload = () => resolve("loaded");
+    // The empty frame may fire a load of its own (about:blank) first; the gateway's answer is the load
+    // whose document this page, on another origin, cannot read.
+    frame.onload = () => {
+      let blank = false;
+      try { blank = frame.contentWindow.location.href === "about:blank"; } catch (e) { blank = false; }
+      if (!blank) resolve("loaded");
+    };
     document.body.append(frame);
     const form = document.createElement("form");
     form.method = "POST";

@@ -68,6 +68,7 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel
 from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.arguments import convert_arguments
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 __all__ = ["FastExecutionContext"]
 
@@ -91,7 +92,8 @@ _OBJECT: Final = 5
 _ENUM: Final = 6  # a Strawberry enum: its member's name from a table, else its own output coercion
 
 #: ``(kind, nullable, payload)``: payload is the coercion for a leaf, the item's spec for a list,
-#: ``(is_type_of, fields)`` for an object, and ``(enum class, names by member, coercion)`` for an enum.
+#: ``(is_type_of, fields, class)`` for an object (its Strawberry class, whose instances pass
+#: ``is_type_of`` unless cast to another type), and ``(enum class, names by member, coercion)`` for an enum.
 _Spec: TypeAlias = tuple[int, bool, Any]
 #: ``(response name, read mode, read key, kind, nullable, payload)``.
 _Field: TypeAlias = tuple[str, int, Any, int, bool, Any]
@@ -319,7 +321,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if kind == _ENUM:
             return self._coerce(payload[2], value)
         if kind == _OBJECT:
-            is_type_of, entries = payload
+            is_type_of, entries, _ = payload
             if is_type_of is not None and is_type_of(value, None) is not True:
                 raise _GiveUp
             return self._read_fields(entries, value)
@@ -330,14 +332,18 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completed: list[Any] = []
         append = completed.append
         if item_kind == _OBJECT:  # a list of objects: the bulk of a large tree, read with a call less each
-            is_type_of, entries = item_payload
+            is_type_of, entries, origin = item_payload
             read_fields = self._read_fields
             for item in value:
                 if item is None:
                     if not item_nullable:
                         raise _GiveUp
                     append(None)
-                elif is_type_of is None or is_type_of(item, None) is True:
+                elif (
+                    is_type_of is None
+                    or (item.__class__ is origin and getattr(item, TYPE_CAST_ATTRIBUTE, None) is None)
+                    or is_type_of(item, None) is True
+                ):
                     append(read_fields(entries, item))
                 else:
                     raise _GiveUp
@@ -507,7 +513,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = self._plan(type_, collected.grouped_field_set)
             if plan is None or not plan[1]:
                 return None
-            return (_OBJECT, nullable, (is_type_of, plan[0]))
+            origin = getattr(type_.extensions.get(_STRAWBERRY_DEFINITION), "origin", None)
+            return (_OBJECT, nullable, (is_type_of, plan[0], origin))
         return None
 
 

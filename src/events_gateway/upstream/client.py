@@ -222,7 +222,22 @@ class _CookielessClient(httpx.AsyncClient):
         return None
 
     async def send(self, request: httpx.Request, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
-        response = await super().send(request, stream=stream, **kwargs)
+        """httpx's ``send``; for the client's own calls (a whole body, no options, no event hooks) only
+        what it does for this client: the default timeouts, the transport, the body read. Its auth,
+        redirect and hook layers do nothing here and cost about 30 µs a call, 23 calls a tree."""
+        hooks = self.event_hooks
+        if stream or kwargs or hooks["request"] or hooks["response"] or self.is_closed:
+            response = await super().send(request, stream=stream, **kwargs)
+        else:
+            if "timeout" not in request.extensions:
+                request.extensions = {**request.extensions, "timeout": self.timeout.as_dict()}
+            response = await self._transport_for_url(request.url).handle_async_request(request)
+            response.request = request
+            try:
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
         if not stream:
             # httpx binds each response to a stream that points back at it (``BoundAsyncStream``), a
             # cycle that only the cycle collector frees. Under load that collector runs seldom, and a
