@@ -680,8 +680,8 @@ class UpstreamSession:
         *,
         project: bool = True,
     ) -> Page:
-        """One page of a list; ``project``: its resources keep only the keys ``project`` named (a list
-        of catalog resources, not of integrations)."""
+        """One page of a list; with ``project`` (a list of catalog resources, not of integrations), its
+        resources keep only the keys the session was told to keep (``UpstreamSession.project``)."""
         url = self._client._urls.url(path, {**params, "page": page})
         response = await self._send("GET", url, route, None, batch_size, deps, project=project)
         return self._read_page(response, route, page, project=project)
