@@ -63,14 +63,12 @@ RESOLVER_KEYS: Final[Mapping[str, tuple[str, ...]]] = {
 }
 #: Arguments that read no key beyond ``GATEWAY_KEYS``: paging, lookups by id, the title filter.
 PLAIN_ARGUMENTS: Final = frozenset({"first", "after", "id", "ids", "title"})
-#: Documents whose answer is kept (they come from the parser's cache, so the same object comes back).
-MAX_DOCUMENTS = 256
 
 
-def _field_keys() -> dict[str, tuple[str, ...] | None]:
+def _field_keys() -> dict[str, frozenset[str] | None]:
     """GraphQL field name → the keys it reads, over every resource type (``None``: not known)."""
     names = NameConverter()
-    table: dict[str, tuple[str, ...] | None] = {}
+    table: dict[str, frozenset[str] | None] = {}
     for cls in (EventCategory, Event, EventProperty):
         for field in get_object_definition(cls, strict=True).fields:
             name = field.python_name
@@ -82,15 +80,12 @@ def _field_keys() -> dict[str, tuple[str, ...] | None]:
             else:
                 keys = upstream_keys_of(name, UPSTREAM_KEYS)
             graphql_name = names.from_field(field)
-            known = table.get(graphql_name, ())
-            table[graphql_name] = (
-                None if keys is None or known is None else (*dict.fromkeys((*known, *keys)),)
-            )
+            known = table.get(graphql_name, frozenset())
+            table[graphql_name] = None if keys is None or known is None else known | set(keys)
     return table
 
 
 FIELD_KEYS: Final = _field_keys()
-_kept: dict[int, tuple[DocumentNode, frozenset[str] | None]] = {}
 
 
 class ProjectPages(SchemaExtension):
@@ -110,23 +105,13 @@ class ProjectPages(SchemaExtension):
 
 
 def keys_read(document: DocumentNode) -> frozenset[str] | None:
-    """The upstream keys of resources that ``document`` reads, ``None`` when it may read any."""
-    kept = _kept.get(id(document))
-    if kept is not None and kept[0] is document:
-        return kept[1]
-    keys = _keys_read(document)
-    if len(_kept) >= MAX_DOCUMENTS:
-        _kept.clear()
-    _kept[id(document)] = (document, keys)
-    return keys
-
-
-def _keys_read(document: DocumentNode) -> frozenset[str] | None:
+    """The upstream keys of resources that ``document`` reads, ``None`` when it may read any (a walk
+    over its fields: a few microseconds a request, not worth a cache of its own)."""
     keys = set(GATEWAY_KEYS)
     for field in _fields(document):
         if any(argument.name.value not in PLAIN_ARGUMENTS for argument in field.arguments or ()):
             return None
-        read = FIELD_KEYS.get(field.name.value, ())
+        read = FIELD_KEYS.get(field.name.value, frozenset())
         if read is None:
             return None
         keys.update(read)

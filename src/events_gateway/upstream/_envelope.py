@@ -12,6 +12,9 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
+#: The page's own keys besides ``results`` that ``parse_page`` and ``next_link`` read (a page decoded for a
+#: projection keeps these: ``projection.py``).
+ENVELOPE_KEYS = ("count", "links", "meta", "next", "total_pages")
 #: Values that mean "no link" in the wild: JSON ``null``, an empty string, and the docs' ``"None"``.
 _NO_LINK = frozenset({"", "None", "none", "null"})
 

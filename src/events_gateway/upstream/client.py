@@ -62,12 +62,13 @@ from .counts import ListCounts
 from .dependencies import read_deps
 from .errors import Unauthenticated, UpstreamError, UpstreamMisuse, UpstreamUnavailable
 from .filters import Filter, Sort
-from .projection import PageDecoder, page_decoder
+from .projection import page_decoder
 from .resilience import (
     DECODED_BODY,
     DECODER,
     BreakerPolicy,
     CircuitBreaker,
+    Decoder,
     ResilientTransport,
     RetryPolicy,
     origin_of,
@@ -393,7 +394,7 @@ class UpstreamSession:
         #: Whether the cache served this session an answer past its TTL.
         self.stale = False
         #: Decodes list pages (``project``); ``None``: whole.
-        self.page_decoder: PageDecoder | None = None
+        self.page_decoder: Decoder | None = None
 
     def project(self, keys: Iterable[str] | None) -> None:
         """Keep only ``keys`` of the resources of every list page read from now on (``None``: all of
@@ -528,10 +529,10 @@ class UpstreamSession:
         if origin_of(url) != client._origin:
             raise UpstreamUnavailable(MSG_FOREIGN_LINK, route=route)
         page = _page_of(url)
+        decode = None if route.startswith(_INTEGRATIONS) else self.page_decoder
         deps = partial(_link_deps, route, url)
-        project = not route.startswith(_INTEGRATIONS)
-        response = await self._send("GET", url, route, None, batch_size, deps, project=project)
-        return self._read_page(response, route, page, project=project)
+        response = await self._send("GET", url, route, None, batch_size, deps, decode=decode)
+        return self._read_page(response, route, page, decode)
 
     # the cache
 
@@ -552,13 +553,14 @@ class UpstreamSession:
         batch_size: int | None = None,
         deps: _Deps | None = None,
         *,
-        project: bool = False,
+        decode: Decoder | None = None,
     ) -> httpx.Response:
+        """One exchange; a GET through the cache when there is one. ``decode`` reads a list page's body
+        (the session's projection), when not the transport's whole decode."""
         if self._key_problem:
             raise Unauthenticated(self._key_problem, route=route)
         if method != "GET":
             return await self._exchange(method, url, route, body, batch_size)
-        decode = self.page_decoder if project else None
         cache, key_hash = self._cache, self.key_hash
         if cache is not None and key_hash is not None and deps is not None:
             return await self._cached(cache, key_hash, url, route, batch_size, deps, decode)
@@ -572,7 +574,7 @@ class UpstreamSession:
         route: str,
         batch_size: int | None,
         deps: _Deps,
-        decode: PageDecoder | None,
+        decode: Decoder | None,
     ) -> httpx.Response:
         """A GET through the cache: a successful answer is filed; any other goes to the caller unfiled.
         The body this request fetched itself is handed on decoded, as the transport decoded it."""
@@ -607,7 +609,7 @@ class UpstreamSession:
         return answer
 
     async def _shared(
-        self, url: httpx.URL, route: str, batch_size: int | None, decode: PageDecoder | None = None
+        self, url: httpx.URL, route: str, batch_size: int | None, decode: Decoder | None = None
     ) -> httpx.Response:
         """A GET, shared with any identical one of this session still on its way."""
         key = str(url)
@@ -633,7 +635,7 @@ class UpstreamSession:
         route: str,
         body: Mapping[str, Any] | None,
         batch_size: int | None,
-        decode: PageDecoder | None = None,
+        decode: Decoder | None = None,
     ) -> httpx.Response:
         headers = self._headers if body is None else self._write_headers
         content = None if body is None else orjson.dumps(body)
@@ -683,13 +685,14 @@ class UpstreamSession:
         """One page of a list; with ``project`` (a list of catalog resources, not of integrations), its
         resources keep only the keys the session was told to keep (``UpstreamSession.project``)."""
         url = self._client._urls.url(path, {**params, "page": page})
-        response = await self._send("GET", url, route, None, batch_size, deps, project=project)
-        return self._read_page(response, route, page, project=project)
+        decode = self.page_decoder if project else None
+        response = await self._send("GET", url, route, None, batch_size, deps, decode=decode)
+        return self._read_page(response, route, page, decode)
 
-    def _read_page(self, response: httpx.Response, route: str, page: int, *, project: bool) -> Page:
+    def _read_page(self, response: httpx.Response, route: str, page: int, decode: Decoder | None) -> Page:
         if response.status_code == 404 and page > 1:  # asked past the last page: the list has ended
             return Page(results=[], count=0, page=page, total_pages=None, next_url=None)
-        body = _expect_json(response, route, self.page_decoder if project else None)
+        body = _expect_json(response, route, decode)
         try:
             results, count, number, total_pages, next_url = parse_page(body, requested_page=page)
         except EnvelopeError as exc:
@@ -748,7 +751,7 @@ def _read_resource(response: httpx.Response, route: str) -> Resource:
         raise UpstreamUnavailable(MSG_UNREADABLE, route=route, status=response.status_code) from exc
 
 
-def _expect_json(response: httpx.Response, route: str, decode: PageDecoder | None = None) -> Any:
+def _expect_json(response: httpx.Response, route: str, decode: Decoder | None = None) -> Any:
     """The decoded body of a 2xx answer; any other status raises its mapped error.
 
     The resilient transport hands up the body it already decoded; the first reader takes it (a shared

@@ -15,32 +15,31 @@ error bodies are always decoded whole.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, TypedDict, cast
 
 import msgspec
 import orjson
 
-__all__ = ["ENVELOPE_KEYS", "PageDecoder", "page_decoder"]
+from ._envelope import ENVELOPE_KEYS
+from .resilience import Decoder
 
-#: Decodes the body of a list page.
-PageDecoder = Callable[[bytes], Any]
-#: The page's own keys the envelope reader reads (``_envelope.parse_page``, ``next_link``).
-ENVELOPE_KEYS = ("count", "links", "meta", "next", "total_pages")
+__all__ = ["page_decoder"]
+
 #: Distinct key sets kept with their decoder (documents differ; their key sets seldom do).
 MAX_DECODERS = 256
 
 _typed_dict = cast(Any, TypedDict)
 
 
-def page_decoder(keys: Iterable[str]) -> PageDecoder:
+def page_decoder(keys: Iterable[str]) -> Decoder:
     """A decoder of list pages whose resources keep only ``keys`` (every key present of them)."""
     return _decoder(frozenset(keys))
 
 
 @lru_cache(maxsize=MAX_DECODERS)
-def _decoder(keys: frozenset[str]) -> PageDecoder:
+def _decoder(keys: frozenset[str]) -> Decoder:
     resource: Any = _typed_dict("ProjectedResource", dict.fromkeys(sorted(keys), Any), total=False)
     envelope: dict[str, Any] = dict.fromkeys(ENVELOPE_KEYS, Any)
     page = _typed_dict("ProjectedPage", {**envelope, "results": list[resource]}, total=False)
